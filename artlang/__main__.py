@@ -1,0 +1,4 @@
+"""`python -m artlang` is the `artlang` command."""
+from .cli import run
+
+run()

@@ -1,0 +1,59 @@
+"""Blend modes and alpha compositing: one table read by layers, `blend()`, the checker and docs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class BlendMode:
+    name: str
+    mix: Callable          # B(backdrop_rgb, source_rgb) -> rgb, as in the W3C compositing spec
+    doc: str
+
+
+def _overlay(cb, cs):
+    return np.where(cb <= 0.5, 2 * cb * cs, 1 - 2 * (1 - cb) * (1 - cs))
+
+
+def _soft_light(cb, cs):
+    d = np.where(cb <= 0.25, ((16 * cb - 12) * cb + 4) * cb, np.sqrt(np.maximum(cb, 0)))
+    return np.where(cs <= 0.5, cb - (1 - 2 * cs) * cb * (1 - cb), cb + (2 * cs - 1) * (d - cb))
+
+
+BLEND_MODES: dict[str, BlendMode] = {m.name: m for m in (
+    BlendMode("normal", lambda cb, cs: cs, "the top layer covers the one below"),
+    BlendMode("add", lambda cb, cs: cb + cs, "sum of both: light adds up (linear dodge)"),
+    BlendMode("multiply", lambda cb, cs: cb * cs, "product: darkens, white is neutral"),
+    BlendMode("screen", lambda cb, cs: cb + cs - cb * cs, "inverse of multiplying the inverses: lightens, black is neutral"),
+    BlendMode("overlay", _overlay, "multiply in the darks, screen in the lights of the layer below"),
+    BlendMode("soft_light", _soft_light, "a gentle overlay (W3C soft-light)"),
+    BlendMode("darken", lambda cb, cs: np.minimum(cb, cs), "the darker of the two"),
+    BlendMode("lighten", lambda cb, cs: np.maximum(cb, cs), "the lighter of the two"),
+    BlendMode("difference", lambda cb, cs: np.abs(cb - cs), "absolute difference"),
+    BlendMode("subtract", lambda cb, cs: cb - cs, "the top layer taken from the one below"),
+)}
+
+
+def composite(backdrop: np.ndarray, source: np.ndarray, mode: str = "normal",
+              opacity=1.0) -> np.ndarray:
+    """Composite straight-alpha RGBA `source` over `backdrop` with a blend mode (W3C formula).
+
+    >>> import numpy as np
+    >>> composite(np.array([0.2, 0.4, 0.6, 1.0]), np.array([0.5, 0.5, 0.5, 1.0]), "multiply").round(2)
+    array([0.1, 0.2, 0.3, 1. ])
+    """
+    shape = np.broadcast_shapes(backdrop.shape, source.shape)
+    cb, ab = backdrop[..., :3], backdrop[..., 3:4]
+    cs = source[..., :3]
+    as_ = source[..., 3:4] * np.asarray(opacity, np.float32)[..., None] if np.ndim(opacity) \
+        else source[..., 3:4] * np.float32(opacity)
+    mixed = BLEND_MODES[mode].mix(cb, cs)
+    alpha = as_ + ab * (1 - as_)
+    premultiplied = as_ * (1 - ab) * cs + as_ * ab * mixed + (1 - as_) * ab * cb
+    colour = np.where(alpha > 0, premultiplied / np.where(alpha > 0, alpha, 1), 0)
+    out = np.concatenate([np.broadcast_to(colour, shape[:-1] + (3,)),
+                          np.broadcast_to(alpha, shape[:-1] + (1,))], axis=-1)
+    return out.astype(np.float32)

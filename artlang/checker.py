@@ -1,0 +1,630 @@
+"""The checker: resolves names, arity and kinds, and builds the typed graph of ir.py.
+
+It reports every problem it finds at once (one `ArtError` with all diagnostics). User functions are
+inlined at each call with their arguments' kinds; recursion is refused (every call would expand
+forever, since both branches of a conditional are computed over the whole canvas).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ast, ir
+from .blend import BLEND_MODES
+from .builtins import load_all
+from .builtins.table import ABSENT, KIND_NAMES, Builtin, BuiltinValue
+from .errors import CHECK, ArtError, Diagnostic, Note, did_you_mean
+from .project import LoadedModules, ProjectFiles
+
+VECTORISH = ("num", "vec2", "color")
+COMPONENTS = {"vec2": {"x": 0, "y": 1}, "color": {"r": 0, "g": 1, "b": 2, "a": 3}}
+STATEMENT_NAMES = {ast.CanvasStmt: "canvas", ast.SeedStmt: "seed", ast.FramesStmt: "frames",
+                   ast.FpsStmt: "fps", ast.OutputStmt: "output"}
+LIBRARY_STATEMENTS = (ast.ImportStmt, ast.LetStmt, ast.FnStmt)
+
+
+class _Reported(Exception):
+    """Raised inside the checker after a diagnostic was recorded, to abandon one expression."""
+
+
+# What a name is bound to when its definition failed: uses of it report nothing more.
+POISONED = ir.Node("error", None)
+
+
+def kind_name(kind: str) -> str:
+    return KIND_NAMES.get(kind, kind)
+
+
+def join_kinds(a: str, b: str) -> str | None:
+    """The kind two operands meet at: num joins anything numeric; vec2 and colour do not mix."""
+    if a == b:
+        return a
+    if a == "num" and b in VECTORISH:
+        return b
+    if b == "num" and a in VECTORISH:
+        return a
+    return None
+
+
+@dataclass
+class FunctionDef:
+    statement: ast.FnStmt
+    scope: "Scope"
+    module: str
+
+
+@dataclass
+class ModuleScope:
+    name: str
+    scope: "Scope"
+
+
+@dataclass
+class LayerDef:
+    statement: ast.LayerStmt
+    node: ir.Node
+    opacity: ir.Node | None
+
+
+@dataclass
+class Scope:
+    names: dict = field(default_factory=dict)
+    spans: dict = field(default_factory=dict)
+    parent: "Scope | None" = None
+
+    def lookup(self, name: str):
+        scope = self
+        while scope is not None:
+            if name in scope.names:
+                return scope.names[name]
+            scope = scope.parent
+        return None
+
+    def visible(self) -> set[str]:
+        names, scope = set(), self
+        while scope is not None:
+            names |= set(scope.names)
+            scope = scope.parent
+        return names
+
+
+@dataclass
+class _Site:
+    """Where an expression is being checked: names the random streams of its calls."""
+    owner: str
+    counters: dict = field(default_factory=dict)
+    calls: tuple = ()                 # spans of the user-function calls that led here
+
+    def next_stream(self, callee: str) -> str:
+        index = self.counters.get(callee, 0)
+        self.counters[callee] = index + 1
+        return f"{self.owner}/{callee}#{index}"
+
+
+class Checker:
+    def __init__(self, loaded: LoadedModules, files: ProjectFiles):
+        self.loaded = loaded
+        self.files = files
+        self.builtins = load_all()
+        self.diagnostics: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
+        self.module_scopes: dict[str, ModuleScope] = {}
+        self.function_stack: list[int] = []
+        self.params: dict[str, ir.ParamInfo] = {}
+        self.settings = ir.Settings()
+
+    # ── reporting ──────────────────────────────────────────────────────────────────────────────
+    def report(self, message, span, hint=None, label=None, notes=(), site: _Site | None = None):
+        if site is not None and site.calls:
+            notes = tuple(notes) + tuple(Note("in the function called here", s) for s in site.calls)
+        diagnostic = Diagnostic(message, span, hint, label, tuple(notes))
+        if all((d.message, d.span) != (message, span) for d in self.diagnostics):
+            self.diagnostics.append(diagnostic)
+        raise _Reported
+
+    def attempt(self, action, *arguments):
+        try:
+            return action(*arguments)
+        except _Reported:
+            return None
+
+    # ── modules and statements ─────────────────────────────────────────────────────────────────
+    def check_program(self) -> ir.Program:
+        main = self.loaded.main
+        scope = self.check_module(main, is_main=True)
+        output = scope.names.get("\0output")
+        if output is None and not self.diagnostics:
+            last = main.statements[-1].span if main.statements else None
+            self.diagnostics.append(Diagnostic(
+                "the sketch has no `output` statement", last,
+                "end the sketch with what to draw, e.g. `output fill(circle(uv, 0.5))`"))
+        if self.diagnostics:
+            raise ArtError(self.diagnostics, CHECK)
+        return ir.Program(self.settings, self.params, output, self.files, self.files.sources,
+                          self.warnings)
+
+    def check_module(self, module: ast.Module, is_main: bool) -> Scope:
+        if module.path in self.module_scopes:
+            return self.module_scopes[module.path].scope
+        scope = Scope()
+        self.module_scopes[module.path] = ModuleScope(module.name, scope)
+        layers: dict[str, LayerDef] = {}
+        used_layers: set[str] = set()
+        for statement in module.statements:
+            if not is_main and not isinstance(statement, LIBRARY_STATEMENTS):
+                self.attempt(self.report, "a module may only contain `import`, `let` and `fn`",
+                             statement.span, "canvas, seed, params, layers and output belong in the "
+                             "sketch that imports this module")
+                continue
+            self.attempt(self.check_statement, statement, module, scope, layers, used_layers)
+        for name, layer in layers.items():
+            if name not in used_layers:
+                self.warnings.append(Diagnostic(
+                    f"layer `{name}` is not in the output", layer.statement.name_span,
+                    f"add it to the output statement: `output ..., {name}`", severity="warning"))
+        return scope
+
+    def define(self, scope: Scope, name: str, value, span) -> None:
+        if name in scope.names:
+            self.report(f"`{name}` is already defined", span, "choose another name",
+                        notes=(Note("first defined here", scope.spans[name]),))
+        scope.names[name] = value
+        scope.spans[name] = span
+        if name in self.builtins:
+            self.report(f"`{name}` is a built-in name", span,
+                        "choose another name; built-ins cannot be redefined", label="redefined here")
+
+    def check_statement(self, statement, module: ast.Module, scope: Scope, layers, used_layers):
+        owner = module.name
+        match statement:
+            case ast.CanvasStmt() | ast.SeedStmt() | ast.FramesStmt() | ast.FpsStmt():
+                self.check_setting(statement)
+            case ast.ImportStmt():
+                path = self.loaded.imports[id(statement)]
+                imported = self.check_module(self.loaded.modules[path], is_main=False)
+                self.define(scope, statement.alias, ModuleScope(statement.alias, imported),
+                            statement.target_span)
+            case ast.ParamStmt():
+                try:
+                    param = self.check_param(statement)
+                except _Reported:
+                    scope.names.setdefault(statement.name, POISONED)
+                    raise
+                self.define(scope, statement.name, param, statement.name_span)
+            case ast.LetStmt():
+                try:
+                    node = self.expression(statement.value, scope, _Site(f"{owner}/{statement.name}"))
+                except _Reported:
+                    scope.names.setdefault(statement.name, POISONED)
+                    raise
+                self.define(scope, statement.name, node, statement.name_span)
+            case ast.FnStmt():
+                self.define(scope, statement.name, FunctionDef(statement, scope, owner),
+                            statement.name_span)
+                self.resolve_function_names(statement, scope)
+            case ast.LayerStmt():
+                try:
+                    layer = self.check_layer(statement, scope, owner)
+                except _Reported:
+                    scope.names.setdefault(statement.name, POISONED)
+                    raise
+                self.define(scope, statement.name, layer, statement.name_span)
+                layers[statement.name] = layer
+            case ast.OutputStmt():
+                if "\0output" in scope.names:
+                    self.report("the sketch has a second `output` statement", statement.span,
+                                "list every layer in one `output a, b, c` (bottom first)",
+                                notes=(Note("the first is here", scope.spans["\0output"]),))
+                items = [self.output_item(item, scope, owner, used_layers) for item in statement.items]
+                if all(items):
+                    scope.names["\0output"] = items
+                    scope.spans["\0output"] = statement.span
+
+    def check_setting(self, statement):
+        name = STATEMENT_NAMES[type(statement)]
+        if name in self.settings.spans:
+            self.report(f"`{name}` is set twice", statement.span,
+                        notes=(Note("first set here", self.settings.spans[name]),))
+        self.settings.spans[name] = statement.span
+        match statement:
+            case ast.CanvasStmt(width=w, height=h):
+                if w < 1 or h < 1:
+                    self.report("the canvas needs at least 1 x 1 pixels", statement.span)
+                self.settings.width, self.settings.height = w, h
+            case ast.SeedStmt(value=value):
+                self.settings.seed = value
+            case ast.FramesStmt(count=count):
+                if count < 1:
+                    self.report("an animation needs at least 1 frame", statement.span)
+                self.settings.frames = count
+            case ast.FpsStmt(value=value):
+                if value <= 0:
+                    self.report("fps must be above 0", statement.span, "e.g. `fps 30`")
+                self.settings.fps = value
+
+    def check_param(self, statement: ast.ParamStmt) -> ir.ParamRef:
+        default = statement.default
+        if isinstance(default, ast.Color):
+            kind, value = "color", default.rgba
+            if statement.low is not None:
+                self.report("a colour param has no range", statement.span,
+                            "remove `in low..high`, or use a number param")
+        else:
+            kind, value = "num", default.value
+            low, high = statement.low, statement.high
+            if low is not None and low > high:
+                self.report(f"the range {low:g}..{high:g} is empty", statement.span,
+                            f"write it low first: `in {high:g}..{low:g}`")
+            if low is not None and not low <= value <= high:
+                self.report(f"the default {value:g} is outside the range {low:g}..{high:g}",
+                            default.span)
+        self.params[statement.name] = ir.ParamInfo(statement.name, kind, value, statement.low,
+                                                   statement.high, statement.doc, statement.span)
+        return ir.ParamRef(kind, statement.name_span, name=statement.name)
+
+    def check_layer(self, statement: ast.LayerStmt, scope: Scope, owner: str) -> LayerDef:
+        site = _Site(f"{owner}/{statement.name}")
+        node = self.as_colour(self.expression(statement.value, scope, site), statement.value.span)
+        if statement.blend not in BLEND_MODES:
+            self.report(f"unknown blend mode `{statement.blend}`", statement.blend_span,
+                        did_you_mean(statement.blend, BLEND_MODES)
+                        or "blend modes: " + ", ".join(BLEND_MODES))
+        opacity = None
+        if statement.opacity is not None:
+            opacity = self.expression(statement.opacity, scope, site)
+            self.expect_kind(opacity, "num", statement.opacity.span, "opacity")
+        return LayerDef(statement, node, opacity)
+
+    def output_item(self, item: ast.Expr, scope: Scope, owner: str, used_layers) -> ir.OutputItem | None:
+        if isinstance(item, ast.Name) and isinstance(scope.lookup(item.name), LayerDef):
+            layer = scope.lookup(item.name)
+            used_layers.add(item.name)
+            return ir.OutputItem(layer.node, layer.statement.blend, layer.opacity, item.name)
+        try:
+            node = self.as_colour(self.expression(item, scope, _Site(f"{owner}/output")), item.span)
+        except _Reported:
+            return None
+        return ir.OutputItem(node, "normal", None, None)
+
+    def as_colour(self, node: ir.Node, span) -> ir.Node:
+        if node.kind == "color":
+            return node
+        if node.kind == "num":
+            return self.promote(node, "color")
+        hints = {"vec2": "map it to a colour, e.g. `rgb(p.x, p.y, 0)` or `viridis(length(p))`",
+                 "bool": "turn the condition into a value, e.g. `1 if c else 0`"}
+        self.report(f"an image needs a colour or a number; this is {kind_name(node.kind)}", span,
+                    hints.get(node.kind))
+
+    # ── functions ──────────────────────────────────────────────────────────────────────────────
+    def resolve_function_names(self, statement: ast.FnStmt, scope: Scope) -> None:
+        """Report unknown names in a function body even if it is never called."""
+        local = Scope(parent=scope)
+        for param in statement.params:
+            if param.name in local.names:
+                self.attempt(self.report, f"parameter `{param.name}` is listed twice", param.span)
+            if param.default is not None:
+                self.resolve_names(param.default, scope)
+            local.names[param.name] = POISONED
+        local.names[statement.name] = POISONED
+        for let in statement.body.lets:
+            self.resolve_names(let.value, local)
+            local.names[let.name] = POISONED
+        self.resolve_names(statement.body.result, local)
+
+    def resolve_names(self, expression: ast.Expr, scope: Scope) -> None:
+        if isinstance(expression, ast.Name) and scope.lookup(expression.name) is None \
+                and expression.name not in self.builtins:
+            self.attempt(self.unknown_name, expression.name, expression.span, scope)
+        if isinstance(expression, ast.Member):
+            self.resolve_names(expression.target, scope)
+            return
+        for child in ast.children(expression):
+            self.resolve_names(child, scope)
+
+    def unknown_name(self, name: str, span, scope: Scope):
+        hint = did_you_mean(name, scope.visible() | set(self.builtins))
+        self.report(f"unknown name `{name}`", span, hint, label="not defined")
+
+    # ── expressions ────────────────────────────────────────────────────────────────────────────
+    def expression(self, node: ast.Expr, scope: Scope, site: _Site) -> ir.Node:
+        match node:
+            case ast.Number(value=value):
+                return ir.Const("num", node.span, value=float(value))
+            case ast.Color(rgba=rgba):
+                return ir.Const("color", node.span, value=tuple(rgba))
+            case ast.String(value=value):
+                return ir.Const("string", node.span, value=value)
+            case ast.Name():
+                return self.name(node, scope)
+            case ast.Member():
+                return self.member(node, scope, site)
+            case ast.Call():
+                return self.call(node, scope, site)
+            case ast.Binary():
+                return self.binary(node, scope, site)
+            case ast.Logical():
+                left = self.expression(node.left, scope, site)
+                right = self.expression(node.right, scope, site)
+                for operand, source in ((left, node.left), (right, node.right)):
+                    self.expect_condition(operand, source.span, node.operator)
+                return ir.Logic("bool", node.span, *_flags(left, right), operator=node.operator,
+                                left=left, right=right)
+            case ast.Unary():
+                operand = self.expression(node.operand, scope, site)
+                if node.operator == "not":
+                    self.expect_condition(operand, node.operand.span, "not")
+                    return ir.Logic("bool", node.span, *_flags(operand), operator="not", left=operand)
+                self.expect_numeric(operand, node.operand.span, f"unary `{node.operator}`")
+                if node.operator == "+":
+                    return operand
+                return ir.Negate(operand.kind, node.span, *_flags(operand), operand=operand)
+            case ast.Conditional():
+                condition = self.expression(node.condition, scope, site)
+                self.expect_condition(condition, node.condition.span, "if")
+                then = self.expression(node.then, scope, site)
+                otherwise = self.expression(node.otherwise, scope, site)
+                kind = join_kinds(then.kind, otherwise.kind)
+                if kind is None or kind not in VECTORISH:
+                    self.report(f"the two branches differ: {kind_name(then.kind)} if …, else "
+                                f"{kind_name(otherwise.kind)}", node.span,
+                                "both branches must be numbers, vectors or colours of the same kind")
+                return ir.Select(kind, node.span, *_flags(condition, then, otherwise),
+                                 condition=condition, then=then, otherwise=otherwise)
+        raise AssertionError(f"unhandled expression {node!r}")
+
+    def name(self, node: ast.Name, scope: Scope) -> ir.Node:
+        binding = scope.lookup(node.name)
+        if binding is None:
+            binding = self.builtins.get(node.name)
+        match binding:
+            case None:
+                self.unknown_name(node.name, node.span, scope)
+            case ir.Node() if binding is POISONED:
+                raise _Reported
+            case ir.Node():
+                return binding
+            case BuiltinValue():
+                return ir.BuiltinValueRef(binding.kind, node.span, binding.per_pixel,
+                                          binding.animated, builtin=binding)
+            case LayerDef():
+                return binding.node
+            case Builtin() | FunctionDef():
+                self.report(f"`{node.name}` is a function", node.span,
+                            f"call it with its arguments, e.g. `{node.name}(...)`")
+            case ModuleScope():
+                self.report(f"`{node.name}` is a module", node.span,
+                            f"use one of its names, e.g. `{node.name}.something`; it defines: "
+                            + ", ".join(sorted(n for n in binding.scope.names if n[0] != "\0")[:8]))
+        self.report(f"`{node.name}` cannot be used here", node.span)
+
+    def module_member(self, node: ast.Member, scope: Scope):
+        if isinstance(node.target, ast.Name):
+            binding = scope.lookup(node.target.name)
+            if isinstance(binding, ModuleScope):
+                found = binding.scope.names.get(node.name)
+                if found is None:
+                    self.report(f"module `{node.target.name}` has no `{node.name}`", node.name_span,
+                                did_you_mean(node.name, binding.scope.names))
+                return found
+        return None
+
+    def member(self, node: ast.Member, scope: Scope, site: _Site) -> ir.Node:
+        found = self.module_member(node, scope)
+        if found is not None:
+            if isinstance(found, FunctionDef):
+                self.report(f"`{node.name}` is a function", node.span, "call it with its arguments")
+            return found
+        target = self.expression(node.target, scope, site)
+        components = COMPONENTS.get(target.kind)
+        if components is None:
+            self.report(f"{kind_name(target.kind)} has no `.{node.name}`", node.name_span,
+                        "only vectors (.x .y) and colours (.r .g .b .a) have components")
+        if node.name not in components:
+            self.report(f"{kind_name(target.kind)} has no `.{node.name}`", node.name_span,
+                        f"its components are " + ", ".join(f"`.{c}`" for c in components))
+        return ir.Component("num", node.span, *_flags(target), target=target,
+                            index=components[node.name])
+
+    def binary(self, node: ast.Binary, scope: Scope, site: _Site) -> ir.Node:
+        left = self.expression(node.left, scope, site)
+        right = self.expression(node.right, scope, site)
+        operator = node.operator
+        if operator in ("==", "!=", "<", "<=", ">", ">="):
+            for operand, source in ((left, node.left), (right, node.right)):
+                if operand.kind != "num":
+                    self.report(f"`{operator}` compares numbers; this is {kind_name(operand.kind)}",
+                                source.span, "compare one component, e.g. `p.x > 0` or `c.r > 0.5`")
+            return ir.Comparison("bool", node.span, *_flags(left, right), operator=operator,
+                                 left=left, right=right)
+        for operand, source in ((left, node.left), (right, node.right)):
+            self.expect_numeric(operand, source.span, f"`{operator}`")
+        kind = join_kinds(left.kind, right.kind)
+        if kind is None:
+            self.report(f"cannot combine {kind_name(left.kind)} and {kind_name(right.kind)} with "
+                        f"`{operator}`", node.operator_span,
+                        "a vector and a colour do not mix; pick components, e.g. `rgb(p.x, p.y, 0)`")
+        return ir.Arithmetic(kind, node.span, *_flags(left, right), operator=operator, left=left,
+                             right=right)
+
+    def expect_numeric(self, node: ir.Node, span, what: str) -> None:
+        if node.kind not in VECTORISH:
+            hint = {"bool": "a condition is not a number; use `1 if c else 0` or `step(edge, x)`",
+                    "string": "strings are only used as arguments such as file names"}.get(node.kind)
+            self.report(f"{what} needs numbers, vectors or colours; this is {kind_name(node.kind)}",
+                        span, hint)
+
+    def expect_condition(self, node: ir.Node, span, what: str) -> None:
+        if node.kind != "bool":
+            self.report(f"`{what}` needs a condition; this is {kind_name(node.kind)}", span,
+                        "compare it, e.g. `x > 0.5`")
+
+    def expect_kind(self, node: ir.Node, kind: str, span, what: str) -> None:
+        if node.kind != kind:
+            self.report(f"{what} must be {kind_name(kind)}; this is {kind_name(node.kind)}", span)
+
+    def promote(self, node: ir.Node, kind: str) -> ir.Node:
+        if node.kind == kind:
+            return node
+        return ir.Promote(kind, node.span, node.per_pixel, node.animated, operand=node)
+
+    # ── calls ──────────────────────────────────────────────────────────────────────────────────
+    def call(self, node: ast.Call, scope: Scope, site: _Site) -> ir.Node:
+        callee = node.callee
+        if isinstance(callee, ast.Name):
+            target = scope.lookup(callee.name) or self.builtins.get(callee.name)
+            if target is None:
+                self.unknown_name(callee.name, callee.span, scope)
+        elif isinstance(callee, ast.Member):
+            target = self.module_member(callee, scope)
+        else:
+            target = None
+        label = getattr(callee, "name", "this")
+        if isinstance(target, Builtin):
+            return self.builtin_call(node, target, scope, site)
+        if isinstance(target, FunctionDef):
+            return self.function_call(node, target, scope, site)
+        self.report(f"`{label}` is not a function", callee.span,
+                    "only built-ins and functions made with `fn` can be called")
+
+    def bind_arguments(self, node: ast.Call, name: str, param_names: list[str],
+                       required: list[str]) -> dict[str, ast.Argument]:
+        bound: dict[str, ast.Argument] = {}
+        positional = [a for a in node.arguments if a.keyword is None]
+        signature = f"`{name}({', '.join(param_names)})`"
+        if len(positional) > len(param_names):
+            self.report(f"`{name}` takes at most {len(param_names)} argument"
+                        f"{'s' if len(param_names) != 1 else ''}, got {len(positional)}",
+                        positional[len(param_names)].span, f"the signature is {signature}")
+        seen_keyword = False
+        for argument in node.arguments:
+            if argument.keyword is None:
+                if seen_keyword:
+                    self.report("a positional argument after a keyword argument", argument.span,
+                                "put positional arguments first")
+                bound[param_names[len(bound)]] = argument
+                continue
+            seen_keyword = True
+            if argument.keyword not in param_names:
+                self.report(f"`{name}` has no parameter `{argument.keyword}`", argument.span,
+                            did_you_mean(argument.keyword, param_names) or f"the signature is {signature}")
+            if argument.keyword in bound:
+                self.report(f"`{argument.keyword}` is given twice", argument.span)
+            bound[argument.keyword] = argument
+        missing = [p for p in required if p not in bound]
+        if missing:
+            self.report(f"`{name}` is missing its argument{'s' if len(missing) > 1 else ''} "
+                        + ", ".join(f"`{m}`" for m in missing), node.span,
+                        f"the signature is {signature}")
+        return bound
+
+    def builtin_call(self, node: ast.Call, builtin: Builtin, scope: Scope, site: _Site) -> ir.Node:
+        names = [p.name for p in builtin.params]
+        bound = self.bind_arguments(node, builtin.name, names, [p.name for p in builtin.params
+                                                                  if p.required])
+        stream = site.next_stream(builtin.name) if builtin.random else None
+        values: dict[str, ir.Node | None] = {}
+        for param in builtin.params:
+            argument = bound.get(param.name)
+            if argument is None:
+                values[param.name] = None if param.default is ABSENT else \
+                    ir.Const(_default_kind(param), None, value=param.default)
+            else:
+                values[param.name] = self.expression(argument.value, scope, site)
+        generic = None
+        generic_params = [p for p in builtin.params if p.kind == "T" and values[p.name] is not None]
+        for param in generic_params:
+            value = values[param.name]
+            if value.kind not in VECTORISH:
+                self.report(f"argument `{param.name}` of `{builtin.name}` must be a number, vector or "
+                            f"colour; this is {kind_name(value.kind)}", bound[param.name].span
+                            if param.name in bound else node.span)
+            joined = value.kind if generic is None else join_kinds(generic, value.kind)
+            if joined is None:
+                self.report(f"the arguments of `{builtin.name}` mix {kind_name(generic)} and "
+                            f"{kind_name(value.kind)}", bound[param.name].span,
+                            "use the same kind for all of them")
+            generic = joined
+        arguments = []
+        for param in builtin.params:
+            value = values[param.name]
+            span = bound[param.name].span if param.name in bound else node.span
+            if value is not None:
+                value = self.check_argument(builtin, param, value, generic, span)
+            arguments.append(value)
+        present = [a for a in arguments if a is not None]
+        returns = generic if builtin.returns == "T" else builtin.returns
+        return ir.BuiltinCall(returns, node.span, builtin.per_pixel or any(a.per_pixel for a in present),
+                              builtin.animated or any(a.animated for a in present),
+                              builtin=builtin, arguments=tuple(arguments), generic_kind=generic,
+                              stream=stream)
+
+    def check_argument(self, builtin: Builtin, param, value: ir.Node, generic, span) -> ir.Node:
+        wanted = generic if param.kind == "T" else param.kind
+        where = f"argument `{param.name}` of `{builtin.name}`"
+        if value.kind != wanted:
+            if value.kind == "num" and wanted in ("vec2", "color"):
+                value = self.promote(value, wanted)
+            else:
+                hint = {("vec2", "num"): "use one component (`p.x`) or `length(p)`",
+                        ("color", "num"): "use one channel, e.g. `c.r`",
+                        ("num", "string"): "write it in double quotes"}.get((value.kind, wanted))
+                self.report(f"{where} must be {kind_name(wanted)}; this is {kind_name(value.kind)}",
+                            span, hint)
+        if param.uniform and value.per_pixel:
+            self.report(f"{where} must be the same for every pixel", span,
+                        "use a number or a param here, not something that depends on uv or noise")
+        if param.choices is not None and value.value not in param.choices:
+            self.report(f"{where} must be one of " + ", ".join(f'"{c}"' for c in param.choices)
+                        + f"; got \"{value.value}\"", span, did_you_mean(value.value, param.choices))
+        if param.literal and builtin.name == "image":
+            resolved = self.files.resolve(value.value, Path(span.file).resolve(), value.span, "image")
+            value = ir.Const("string", value.span, value=str(resolved))
+        return value
+
+    def function_call(self, node: ast.Call, function: FunctionDef, scope: Scope, site: _Site) -> ir.Node:
+        statement = function.statement
+        if id(statement) in self.function_stack:
+            self.report(f"`{statement.name}` calls itself", node.span,
+                        "recursion is not supported: every call is expanded over the whole canvas; "
+                        "use a loop-free formula or a fixed number of nested calls",
+                        notes=(Note(f"`{statement.name}` is defined here", statement.name_span),))
+        names = [p.name for p in statement.params]
+        bound = self.bind_arguments(node, statement.name, names,
+                                    [p.name for p in statement.params if p.default is None])
+        local = Scope(parent=function.scope)
+        local.names[statement.name] = function
+        for param in statement.params:
+            argument = bound.get(param.name)
+            if argument is not None:
+                local.names[param.name] = self.expression(argument.value, scope, site)
+            else:
+                local.names[param.name] = self.expression(param.default, function.scope,
+                                                          _Site(f"{function.module}/{statement.name}"))
+        inner = _Site(f"{function.module}/{statement.name}", calls=site.calls + (node.span,))
+        self.function_stack.append(id(statement))
+        try:
+            for let in statement.body.lets:
+                if let.name in local.names and let.name in names:
+                    self.report(f"`{let.name}` is already a parameter", let.name_span)
+                local.names[let.name] = self.expression(let.value, local, inner)
+            return self.expression(statement.body.result, local, inner)
+        except _Reported:
+            raise
+        finally:
+            self.function_stack.pop()
+
+
+def _default_kind(param) -> str:
+    if param.kind == "T":
+        return "num"
+    return param.kind
+
+
+def _flags(*nodes: ir.Node) -> tuple[bool, bool]:
+    return any(n.per_pixel for n in nodes), any(n.animated for n in nodes)
+
+
+def check(loaded: LoadedModules, files: ProjectFiles) -> ir.Program:
+    """Check a loaded sketch and build its typed graph; raises `ArtError` listing every problem."""
+    return Checker(loaded, files).check_program()

@@ -1,0 +1,282 @@
+"""The compiler: turns the checked graph (ir.py) into a plan of closures over whole numpy arrays.
+
+Every node gets a structural key (a hash of what it computes, params and stream seeds included).
+Nodes that do not change with time are cached by that key across frames (and, when the caller
+keeps the cache, across re-renders of an edited sketch); nodes used twice are computed once per
+frame. Constant subtrees are folded when the plan is built.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import ir
+from .blend import composite
+from .context import FrameContext
+
+F32 = np.float32
+Evaluator = Callable[[FrameContext], np.ndarray]
+_FOLDABLE = (ir.Arithmetic, ir.Comparison, ir.Logic, ir.Negate, ir.Select, ir.Component, ir.Promote)
+_EXPENSIVE = (ir.BuiltinCall, ir.Select)
+
+
+def as_array(value, kind: str):
+    """A literal (float, tuple, bool) as the array artlang uses for its kind."""
+    if kind == "string":
+        return value
+    if kind == "bool":
+        return np.asarray(value, dtype=bool)
+    return np.asarray(value, dtype=F32)
+
+
+def _vectorial(kind: str) -> bool:
+    return kind in ("vec2", "color")
+
+
+def _expand(value, own_kind: str, kind: str):
+    """Give a number a trailing axis so it broadcasts against a vector or colour."""
+    if own_kind == "num" and _vectorial(kind):
+        return np.asarray(value)[..., None]
+    return value
+
+
+def _arithmetic(operator: str):
+    return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "%": np.mod,
+            "**": np.power}[operator]
+
+
+def _comparison(operator: str):
+    return {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
+            ">": np.greater, ">=": np.greater_equal}[operator]
+
+
+def promote(value, kind: str):
+    """A number as a vec2 (both components) or a colour (gray, alpha 1)."""
+    value = np.asarray(value, dtype=F32)
+    if kind == "vec2":
+        return np.stack([value, value], axis=-1)
+    return np.stack([value, value, value, np.ones_like(value)], axis=-1)
+
+
+def combine_colour(operation, left, right, left_kind: str, right_kind: str):
+    """Arithmetic on colours works on r, g, b; the alpha of the (left) colour is kept."""
+    alpha = left[..., 3:] if left_kind == "color" else right[..., 3:]
+    lhs = left[..., :3] if left_kind == "color" else np.asarray(left)[..., None]
+    rhs = right[..., :3] if right_kind == "color" else np.asarray(right)[..., None]
+    rgb = operation(lhs, rhs)
+    shape = np.broadcast_shapes(rgb.shape[:-1], alpha.shape[:-1])
+    return np.concatenate([np.broadcast_to(rgb, shape + (3,)), np.broadcast_to(alpha, shape + (1,))],
+                          axis=-1).astype(F32)
+
+
+@dataclass
+class Plan:
+    """A compiled sketch: call `render_frame(context)` for an RGBA float32 image of the region."""
+    layers: list[tuple[Evaluator, str, Evaluator | None]]
+    keys: dict[int, str]
+
+    def render_frame(self, context: FrameContext) -> np.ndarray:
+        region = context.region
+        image = np.zeros((region.height, region.width, 4), dtype=F32)
+        context.frame_memo = {}
+        with np.errstate(all="ignore"):
+            for evaluate, mode, opacity in self.layers:
+                layer = np.asarray(evaluate(context), dtype=F32)
+                amount = 1.0 if opacity is None else opacity(context)
+                image = composite(image, np.broadcast_to(layer, image.shape), mode, amount)
+        return image
+
+
+class Compiler:
+    def __init__(self, program: ir.Program, param_values: dict):
+        self.program = program
+        self.param_values = param_values
+        self.compiled: dict[int, Evaluator] = {}
+        self.keys: dict[int, str] = {}
+        self.uses: dict[int, int] = {}
+        self.folded: set[int] = set()
+
+    # structural keys ─────────────────────────────────────────────────────────────────────────────
+    def key(self, node: ir.Node) -> str:
+        cached = self.keys.get(id(node))
+        if cached is not None:
+            return cached
+        parts = [type(node).__name__, node.kind]
+        match node:
+            case ir.Const(value=value):
+                parts.append(repr(value))
+            case ir.BuiltinValueRef(builtin=builtin):
+                parts.append(builtin.name)
+            case ir.ParamRef(name=name):
+                parts += [name, repr(self.param_values[name])]
+            case ir.BuiltinCall():
+                parts += [node.builtin.name, node.generic_kind, node.stream,
+                          *("-" if a is None else self.key(a) for a in node.arguments)]
+            case ir.Component(index=index):
+                parts += [str(index), self.key(node.target)]
+            case _:
+                parts += [getattr(node, "operator", "")] + [self.key(c) for c in ir.child_nodes(node)]
+        digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=12).hexdigest()
+        self.keys[id(node)] = digest
+        return digest
+
+    def count_uses(self, node: ir.Node) -> None:
+        self.uses[id(node)] = self.uses.get(id(node), 0) + 1
+        if self.uses[id(node)] == 1:
+            for child in ir.child_nodes(node):
+                self.count_uses(child)
+
+    # compiling ───────────────────────────────────────────────────────────────────────────────────
+    def compile(self, node: ir.Node) -> Evaluator:
+        found = self.compiled.get(id(node))
+        if found is None:
+            found = self.cached(node, self.build(node))
+            self.compiled[id(node)] = found
+        return found
+
+    def cached(self, node: ir.Node, evaluate: Evaluator) -> Evaluator:
+        """Memoise nodes that are costly or shared: across frames if time-invariant, else per frame."""
+        if not (isinstance(node, _EXPENSIVE) or self.uses.get(id(node), 0) > 1):
+            return evaluate
+        key = self.key(node)
+        if not node.animated:
+            def across_frames(context: FrameContext):
+                slot = (key, context.region)
+                value = context.cache.get(slot)
+                if value is None:
+                    value = context.cache[slot] = evaluate(context)
+                return value
+            return across_frames
+
+        def per_frame(context: FrameContext):
+            value = context.frame_memo.get(key)
+            if value is None:
+                value = context.frame_memo[key] = evaluate(context)
+            return value
+        return per_frame
+
+    def build(self, node: ir.Node) -> Evaluator:
+        evaluate = self.build_unfolded(node)
+        children = ir.child_nodes(node)
+        if isinstance(node, _FOLDABLE) and children and all(
+                isinstance(c, ir.Const) or id(c) in self.folded for c in children):
+            with np.errstate(all="ignore"):
+                value = evaluate(None)
+            self.folded.add(id(node))
+            return lambda context: value
+        return evaluate
+
+    def build_unfolded(self, node: ir.Node) -> Evaluator:
+        match node:
+            case ir.Const(value=value, kind=kind):
+                constant = as_array(value, kind)
+                return lambda context: constant
+            case ir.ParamRef(name=name, kind=kind):
+                value = as_array(self.param_values[name], kind)
+                return lambda context: value
+            case ir.BuiltinValueRef(builtin=builtin):
+                return builtin.compute
+            case ir.BuiltinCall():
+                return self.build_call(node)
+            case ir.Arithmetic():
+                return self.build_arithmetic(node)
+            case ir.Comparison(operator=operator):
+                compare, left, right = _comparison(operator), self.compile(node.left), self.compile(node.right)
+                return lambda context: compare(left(context), right(context))
+            case ir.Logic(operator="not"):
+                operand = self.compile(node.left)
+                return lambda context: np.logical_not(operand(context))
+            case ir.Logic(operator=operator):
+                combine = np.logical_and if operator == "and" else np.logical_or
+                left, right = self.compile(node.left), self.compile(node.right)
+                return lambda context: combine(left(context), right(context))
+            case ir.Negate():
+                operand, kind = self.compile(node.operand), node.kind
+                if kind == "color":
+                    return lambda context: combine_colour(lambda a, b: -a, operand(context), 0,
+                                                          "color", "num")
+                return lambda context: np.negative(operand(context))
+            case ir.Select():
+                return self.build_select(node)
+            case ir.Component(index=index):
+                target = self.compile(node.target)
+                return lambda context: target(context)[..., index]
+            case ir.Promote(kind=kind):
+                operand = self.compile(node.operand)
+                return lambda context: promote(operand(context), kind)
+        raise AssertionError(f"cannot compile {type(node).__name__}")
+
+    def build_arithmetic(self, node: ir.Arithmetic) -> Evaluator:
+        operation = _arithmetic(node.operator)
+        left, right = self.compile(node.left), self.compile(node.right)
+        left_kind, right_kind, kind = node.left.kind, node.right.kind, node.kind
+        if kind == "color":
+            return lambda context: combine_colour(operation, left(context), right(context),
+                                                  left_kind, right_kind)
+        return lambda context: np.asarray(operation(_expand(left(context), left_kind, kind),
+                                                    _expand(right(context), right_kind, kind)), F32)
+
+    def build_select(self, node: ir.Select) -> Evaluator:
+        condition, then, otherwise = (self.compile(n) for n in (node.condition, node.then, node.otherwise))
+        then_kind, otherwise_kind, kind = node.then.kind, node.otherwise.kind, node.kind
+
+        def select(context):
+            a, b = then(context), otherwise(context)
+            if then_kind != kind:
+                a = promote(a, kind)
+            if otherwise_kind != kind:
+                b = promote(b, kind)
+            c = condition(context)
+            return np.where(_expand(c, "num", kind), a, b).astype(F32)
+        return select
+
+    def build_call(self, node: ir.BuiltinCall) -> Evaluator:
+        builtin = node.builtin
+        arguments = [None if a is None else self.compile(a) for a in node.arguments]
+        kinds = [None if a is None else a.kind for a in node.arguments]
+        generic = node.generic_kind
+        params = builtin.params
+        implementation = builtin.implementation
+        stream = node.stream
+        rgb_only = generic == "color" and builtin.returns == "T" and builtin.keeps_alpha
+        expand = _vectorial(generic or "") and builtin.returns == "T"
+
+        def call(context):
+            values = []
+            alpha = None
+            for param, argument, kind in zip(params, arguments, kinds):
+                value = None if argument is None else argument(context)
+                if value is not None and param.kind == "T" and rgb_only:
+                    alpha = value[..., 3:] if alpha is None else alpha
+                    value = value[..., :3]
+                elif value is not None and expand and kind == "num":
+                    value = np.asarray(value)[..., None]
+                values.append(value)
+            if stream is not None:
+                result = implementation(context, stream, *values)
+            else:
+                result = implementation(context, *values)
+            if rgb_only:
+                shape = np.broadcast_shapes(result.shape[:-1], alpha.shape[:-1])
+                result = np.concatenate([np.broadcast_to(result, shape + (3,)),
+                                         np.broadcast_to(alpha, shape + (1,))], axis=-1)
+            return result
+        return call
+
+    def compile_program(self) -> Plan:
+        for item in self.program.output:
+            self.count_uses(item.node)
+            if item.opacity is not None:
+                self.count_uses(item.opacity)
+        layers = [(self.compile(item.node), item.mode,
+                   None if item.opacity is None else self.compile(item.opacity))
+                  for item in self.program.output]
+        return Plan(layers, self.keys)
+
+
+def compile_program(program: ir.Program, param_values: dict) -> Plan:
+    """Build the plan of a checked program with its params bound."""
+    return Compiler(program, param_values).compile_program()

@@ -1,0 +1,96 @@
+"""What a render needs to know about the frame being drawn: canvas, region, time, seed, files."""
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+DTYPE = np.float32
+
+
+def stream_seed(master_seed: int, stream: str, extra: int = 0) -> int:
+    """A 32-bit seed for one random call site, derived from the master seed and the site's name.
+
+    >>> stream_seed(1, "main/clouds/fbm#0") == stream_seed(1, "main/clouds/fbm#0")
+    True
+    """
+    digest = hashlib.blake2b(f"{master_seed}\x00{stream}\x00{extra}".encode(), digest_size=4)
+    return int.from_bytes(digest.digest(), "little")
+
+
+@dataclass(frozen=True)
+class Region:
+    """The part of the canvas being computed (the whole canvas, or one tile of it)."""
+    x0: int
+    y0: int
+    width: int
+    height: int
+
+
+@dataclass
+class FrameContext:
+    """Everything a built-in may read while one frame is evaluated."""
+    width: int
+    height: int
+    seed: int
+    frame: int = 0
+    fps: float = 30.0
+    frames: int = 1
+    region: Region | None = None
+    files: "object | None" = None            # a project.ProjectFiles, for image()
+    cache: dict = field(default_factory=dict)  # values that do not change between frames
+
+    def __post_init__(self):
+        if self.region is None:
+            self.region = Region(0, 0, self.width, self.height)
+
+    @property
+    def time(self) -> float:
+        return self.frame / self.fps
+
+    @property
+    def pixel_size(self) -> float:
+        """The size of one pixel in `uv` units (uv spans -1..1 across the shorter side)."""
+        return 2.0 / min(self.width, self.height)
+
+    def stream_seed(self, stream: str, extra: int = 0) -> int:
+        return stream_seed(self.seed, stream, extra)
+
+    @functools.cached_property
+    def pixel_indices(self) -> tuple[np.ndarray, np.ndarray]:
+        """Integer (column, row) of every pixel in the region, in whole-canvas coordinates."""
+        r = self.region
+        columns = np.arange(r.x0, r.x0 + r.width, dtype=np.int64)
+        rows = np.arange(r.y0, r.y0 + r.height, dtype=np.int64)
+        return np.broadcast_to(columns[None, :], (r.height, r.width)), \
+            np.broadcast_to(rows[:, None], (r.height, r.width))
+
+    @functools.cached_property
+    def px(self) -> np.ndarray:
+        columns, rows = self.pixel_indices
+        return np.stack([columns + 0.5, rows + 0.5], axis=-1).astype(DTYPE)
+
+    @functools.cached_property
+    def uv(self) -> np.ndarray:
+        half = min(self.width, self.height) / 2.0
+        px = self.px.astype(np.float64)
+        x = (px[..., 0] - self.width / 2.0) / half
+        y = (self.height / 2.0 - px[..., 1]) / half
+        return np.stack([x, y], axis=-1).astype(DTYPE)
+
+    @functools.cached_property
+    def st(self) -> np.ndarray:
+        px = self.px.astype(np.float64)
+        return np.stack([px[..., 0] / self.width, 1.0 - px[..., 1] / self.height],
+                        axis=-1).astype(DTYPE)
+
+    def load_image(self, path: str, fit: str) -> np.ndarray:
+        from .images import load_fitted
+        key = ("image", path, fit, self.width, self.height)
+        if key not in self.cache:
+            self.cache[key] = load_fitted(self.files.image_path(path), self.width, self.height, fit)
+        r = self.region
+        return self.cache[key][r.y0:r.y0 + r.height, r.x0:r.x0 + r.width]

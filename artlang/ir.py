@@ -1,0 +1,142 @@
+"""The checked program: a typed graph of expressions the checker builds and the compiler runs.
+
+Names are resolved, user functions are inlined at each call (with their arguments' kinds),
+arguments are promoted to their parameters' kinds, and every random call site carries the name of
+its own stream. A `let` used twice is one shared node, so the graph is a DAG.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .ast import Span
+
+
+@dataclass(eq=False)
+class Node:
+    kind: str                 # num, vec2, color, bool, string (or "error" after a reported problem)
+    span: Span | None
+    per_pixel: bool = False   # varies over the canvas
+    animated: bool = False    # varies with time
+
+
+@dataclass(eq=False)
+class Const(Node):
+    value: Any = None         # float, tuple of floats (vec2 / colour), str or bool
+
+
+@dataclass(eq=False)
+class BuiltinValueRef(Node):
+    builtin: Any = None       # table.BuiltinValue
+
+
+@dataclass(eq=False)
+class ParamRef(Node):
+    name: str = ""
+
+
+@dataclass(eq=False)
+class BuiltinCall(Node):
+    builtin: Any = None                    # table.Builtin
+    arguments: tuple = ()                  # one Node (or None for an absent optional) per parameter
+    generic_kind: str | None = None        # what T resolved to
+    stream: str | None = None              # the random stream of this call site
+
+
+@dataclass(eq=False)
+class Arithmetic(Node):
+    operator: str = "+"
+    left: Node | None = None
+    right: Node | None = None
+
+
+@dataclass(eq=False)
+class Comparison(Node):
+    operator: str = "=="
+    left: Node | None = None
+    right: Node | None = None
+
+
+@dataclass(eq=False)
+class Logic(Node):
+    operator: str = "and"     # and, or, not (right is None for not)
+    left: Node | None = None
+    right: Node | None = None
+
+
+@dataclass(eq=False)
+class Negate(Node):
+    operand: Node | None = None
+
+
+@dataclass(eq=False)
+class Select(Node):
+    condition: Node | None = None
+    then: Node | None = None
+    otherwise: Node | None = None
+
+
+@dataclass(eq=False)
+class Component(Node):
+    target: Node | None = None
+    index: int = 0
+
+
+@dataclass(eq=False)
+class Promote(Node):
+    operand: Node | None = None            # a num becoming a vec2 (splat) or a colour (gray)
+
+
+@dataclass(eq=False)
+class OutputItem:
+    node: Node
+    mode: str
+    opacity: Node | None
+    name: str | None          # the layer's name, when the item is a layer
+
+
+@dataclass
+class ParamInfo:
+    name: str
+    kind: str                 # num or color
+    default: Any
+    low: float | None
+    high: float | None
+    doc: str | None
+    span: Span
+
+
+@dataclass
+class Settings:
+    width: int = 512
+    height: int = 512
+    seed: int = 0
+    frames: int = 1
+    fps: float = 30.0
+    spans: dict = field(default_factory=dict)   # statement name -> Span, for messages
+
+
+@dataclass
+class Program:
+    settings: Settings
+    params: dict[str, ParamInfo]
+    output: list[OutputItem]
+    files: Any                 # project.ProjectFiles
+    sources: Any               # errors.SourceCache
+    warnings: list = field(default_factory=list)
+
+
+def child_nodes(node: Node) -> list[Node]:
+    """The operands of a node (absent optional arguments left out)."""
+    match node:
+        case BuiltinCall():
+            return [a for a in node.arguments if a is not None]
+        case Arithmetic() | Comparison() | Logic():
+            return [n for n in (node.left, node.right) if n is not None]
+        case Negate() | Promote():
+            return [node.operand]
+        case Select():
+            return [node.condition, node.then, node.otherwise]
+        case Component():
+            return [node.target]
+    return []

@@ -1,0 +1,234 @@
+"""Parse `.art` source into the dataclass AST of ast.py, with friendly syntax errors."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from . import ast
+from .colour import parse_hex
+from .errors import SYNTAX, error
+from .syntax_errors import describe_syntax_error
+
+# A newline is kept only after a token that can end a statement; anywhere else (after an operator,
+# a comma, `=`, `(`...) and inside parentheses it is dropped, so expressions continue over lines.
+_ENDS_STATEMENT = {"NAME", "NUMBER", "INT", "SIZE", "COLOR", "STRING", "RPAR", "RBRACE"}
+
+
+class NewlinePostLexer:
+    """Drops newlines that cannot end a statement, and remembers unclosed parentheses."""
+
+    always_accept = ("_NL",)
+
+    def __init__(self):
+        self.open_parens: list[Token] = []
+
+    def process(self, stream):
+        self.open_parens = []
+        previous = None
+        for token in stream:
+            if token.type == "_NL":
+                if self.open_parens or previous is None or previous.type not in _ENDS_STATEMENT:
+                    continue
+            elif token.type == "LPAR":
+                self.open_parens.append(token)
+            elif token.type == "RPAR" and self.open_parens:
+                self.open_parens.pop()
+            previous = token
+            yield token
+        if previous is not None and previous.type != "_NL":
+            yield Token.new_borrow_pos("_NL", "\n", previous)
+
+
+_POSTLEXER = NewlinePostLexer()
+
+
+@functools.cache
+def _lark() -> Lark:
+    grammar = (Path(__file__).parent / "grammar.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
+                maybe_placeholders=True, postlex=_POSTLEXER)
+
+
+def _span(file: str, item) -> ast.Span:
+    return ast.Span(file, item.line, item.column, item.end_line, item.end_column)
+
+
+class _ToAst(Transformer):
+    """Turns the Lark tree into ast nodes; each method is named after the rule or alias it builds."""
+
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    def span(self, item) -> ast.Span:
+        return _span(self.file, item)
+
+    @v_args(meta=True)
+    def start(self, meta, statements):
+        return [s for s in statements if s is not None]
+
+    # statements
+    @v_args(meta=True)
+    def canvas_stmt(self, meta, children):
+        text = str(children[0]).replace("×", "x")
+        width, height = (int(part) for part in text.split("x"))
+        return ast.CanvasStmt(width, height, self.span(meta))
+
+    @v_args(meta=True)
+    def seed_stmt(self, meta, children):
+        return ast.SeedStmt(int(children[0]), self.span(meta))
+
+    @v_args(meta=True)
+    def frames_stmt(self, meta, children):
+        return ast.FramesStmt(int(children[0]), self.span(meta))
+
+    @v_args(meta=True)
+    def fps_stmt(self, meta, children):
+        return ast.FpsStmt(float(children[0]), self.span(meta))
+
+    @v_args(meta=True)
+    def import_stmt(self, meta, children):
+        target, alias = children
+        is_path = target.type == "STRING"
+        text = str(target)[1:-1] if is_path else str(target)
+        if alias is None:
+            alias = Path(text).stem if is_path else text
+        return ast.ImportStmt(text, is_path, str(alias), self.span(meta), self.span(target))
+
+    @v_args(meta=True)
+    def param_stmt(self, meta, children):
+        name, default, bounds, doc = children
+        low, high = bounds if bounds else (None, None)
+        return ast.ParamStmt(str(name), default, low, high, str(doc)[1:-1] if doc else None,
+                             self.span(meta), self.span(name))
+
+    def param_range(self, children):
+        return (children[0].value, children[1].value)
+
+    @v_args(meta=True)
+    def signed_number(self, meta, children):
+        sign, number = children
+        value = float(number) * (-1 if sign else 1)
+        return ast.Number(value, ("-" if sign else "") + str(number), self.span(meta))
+
+    @v_args(meta=True)
+    def let_stmt(self, meta, children):
+        name, value = children
+        return ast.LetStmt(str(name), value, self.span(meta), self.span(name))
+
+    @v_args(meta=True)
+    def fn_stmt(self, meta, children):
+        name, *params, body = children
+        params = [p for p in params if p is not None]
+        if not isinstance(body, ast.Block):
+            body = ast.Block([], body, body.span)
+        return ast.FnStmt(str(name), params, body, self.span(meta), self.span(name))
+
+    @v_args(meta=True)
+    def fn_param(self, meta, children):
+        name, default = children
+        return ast.FnParam(str(name), default, self.span(meta))
+
+    @v_args(meta=True)
+    def block(self, meta, children):
+        *lets, result = children
+        return ast.Block(lets, result, self.span(meta))
+
+    @v_args(meta=True)
+    def layer_stmt(self, meta, children):
+        name, value, blend, opacity = children
+        blend_name, blend_span = ("normal", None) if blend is None else (str(blend), self.span(blend))
+        return ast.LayerStmt(str(name), value, blend_name, blend_span, opacity,
+                             self.span(meta), self.span(name))
+
+    def blend_clause(self, children):
+        return children[0]
+
+    def opacity_clause(self, children):
+        return children[0]
+
+    @v_args(meta=True)
+    def output_stmt(self, meta, children):
+        return ast.OutputStmt(list(children), self.span(meta))
+
+    # expressions
+    @v_args(meta=True)
+    def number(self, meta, children):
+        return ast.Number(float(children[0]), str(children[0]), self.span(meta))
+
+    @v_args(meta=True)
+    def color(self, meta, children):
+        token = children[0]
+        return ast.Color(parse_hex(str(token)), str(token), self.span(meta))
+
+    @v_args(meta=True)
+    def string(self, meta, children):
+        return ast.String(str(children[0])[1:-1], self.span(meta))
+
+    @v_args(meta=True)
+    def name(self, meta, children):
+        return ast.Name(str(children[0]), self.span(meta))
+
+    @v_args(meta=True)
+    def call(self, meta, children):
+        callee, *arguments = children
+        return ast.Call(callee, [a for a in arguments if a is not None], self.span(meta))
+
+    @v_args(meta=True)
+    def argument(self, meta, children):
+        return ast.Argument(children[0], None, self.span(meta))
+
+    @v_args(meta=True)
+    def keyword_argument(self, meta, children):
+        name, value = children
+        return ast.Argument(value, str(name), self.span(meta))
+
+    @v_args(meta=True)
+    def member(self, meta, children):
+        target, name = children
+        return ast.Member(target, str(name), self.span(meta), self.span(name))
+
+    @v_args(meta=True)
+    def binary(self, meta, children):
+        left, operator, right = children
+        return ast.Binary(str(operator), left, right, self.span(meta), self.span(operator))
+
+    @v_args(meta=True)
+    def logical(self, meta, children):
+        left, operator, right = children
+        return ast.Logical(str(operator), left, right, self.span(meta), self.span(operator))
+
+    @v_args(meta=True)
+    def unary(self, meta, children):
+        operator, operand = children
+        return ast.Unary(str(operator), operand, self.span(meta))
+
+    @v_args(meta=True)
+    def conditional(self, meta, children):
+        then, condition, otherwise = children
+        return ast.Conditional(condition, then, otherwise, self.span(meta))
+
+
+def parse_source(text: str, file: str = "<sketch>", module_name: str = "main") -> ast.Module:
+    """Parse `.art` source text into an `ast.Module`; raises `ArtError` (stage "syntax").
+
+    >>> module = parse_source("let r = 0.3\\noutput fill(circle(uv, r))")
+    >>> [type(s).__name__ for s in module.statements]
+    ['LetStmt', 'OutputStmt']
+    """
+    parser = _lark()
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        tree = parser.parse(text)
+    except UnexpectedInput as failure:
+        raise describe_syntax_error(failure, text, file, parser, _POSTLEXER.open_parens) from None
+    except ValueError as failure:          # e.g. a colour literal parse_hex refused
+        raise error(str(failure), None, stage=SYNTAX) from None
+    return ast.Module(file, module_name, _ToAst(file).transform(tree))
+
+
+__all__ = ["parse_source", "UnexpectedCharacters", "UnexpectedEOF", "UnexpectedToken"]

@@ -1,0 +1,152 @@
+"""Files a sketch may touch: its project folder and the stdlib, nothing else.
+
+Paths written in a sketch (imports, images) are resolved against the file that names them and must
+stay inside the project folder (by default the folder of the main sketch), after following
+symlinks. Modules are parsed here, imports followed depth first, and cycles reported.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ast
+from .errors import CHECK, USAGE, ArtError, Diagnostic, SourceCache, did_you_mean, error
+from .parser import parse_source
+
+
+def stdlib_dir() -> Path:
+    """The stdlib folder: inside the package when installed from a wheel, beside it in a checkout."""
+    packaged = Path(__file__).parent / "stdlib"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "stdlib"
+
+
+def stdlib_modules() -> list[str]:
+    return sorted(p.stem for p in stdlib_dir().glob("*.art"))
+
+
+MAX_SOURCE_BYTES = 1_000_000
+
+
+@dataclass
+class ProjectFiles:
+    """Resolves and reads the files of one sketch, confined to `root` and the stdlib."""
+    root: Path
+    sources: SourceCache = field(default_factory=SourceCache)
+
+    def __post_init__(self):
+        self.root = Path(self.root).resolve()
+
+    def inside(self, path: Path) -> bool:
+        resolved = path.resolve()
+        return resolved.is_relative_to(self.root) or resolved.is_relative_to(stdlib_dir().resolve())
+
+    def resolve(self, text: str, relative_to: Path, span: ast.Span, what: str) -> Path:
+        """The real path of `text` written in the file at `relative_to`, refused if it leaves the project."""
+        if Path(text).is_absolute():
+            raise error(f"{what} path `{text}` is absolute", span, stage=CHECK, label="absolute path",
+                        hint="write paths relative to the sketch, e.g. \"images/photo.png\"")
+        candidate = relative_to.parent / text
+        if not self.inside(candidate):
+            raise error(f"{what} path `{text}` leaves the project folder", span, stage=CHECK,
+                        label="outside the project",
+                        hint=f"a sketch may only read files inside {self.root}; copy the file there")
+        if not candidate.is_file():
+            siblings = [p.name for p in candidate.parent.iterdir()] if candidate.parent.is_dir() else []
+            raise error(f"{what} file `{text}` not found", span, stage=CHECK, label="no such file",
+                        hint=did_you_mean(candidate.name, siblings)
+                        or f"looked for {candidate.resolve()}")
+        return candidate.resolve()
+
+    def image_path(self, resolved: str) -> Path:
+        path = Path(resolved)
+        if not self.inside(path):          # re-checked when read: the file may have changed
+            raise error(f"image path `{resolved}` leaves the project folder", stage=CHECK)
+        return path
+
+    def read_source(self, path: Path, span: ast.Span | None) -> str:
+        try:
+            if path.stat().st_size > MAX_SOURCE_BYTES:
+                raise error(f"`{path.name}` is larger than {MAX_SOURCE_BYTES} bytes", span, stage=CHECK)
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise error(f"`{path}` is not UTF-8 text", span, stage=CHECK) from None
+        except OSError as failure:
+            stage = USAGE if span is None else CHECK
+            raise error(f"cannot read `{path}`: {failure.strerror}", span, stage=stage) from None
+        self.sources.add(str(path), text)
+        return text
+
+
+def display_name(path: Path) -> str:
+    """How a file is named in messages: relative to the working folder when it is below it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+@dataclass
+class LoadedModules:
+    main: ast.Module
+    modules: dict[str, ast.Module]                  # by resolved path
+    imports: dict[int, str]                          # id(ImportStmt) -> resolved path of its module
+
+
+def load_modules(main_path: Path, files: ProjectFiles, text: str | None = None) -> LoadedModules:
+    """Parse the main sketch and, depth first, every module it imports; report cycles."""
+    modules: dict[str, ast.Module] = {}
+    imports: dict[int, str] = {}
+    diagnostics: list[Diagnostic] = []
+
+    def load(path: Path, name: str, source: str | None, chain: list[tuple[str, ast.Span]]):
+        key = str(path)
+        if key in modules:
+            return
+        if source is None:
+            source = files.read_source(path, chain[-1][1] if chain else None)
+        file = display_name(path)
+        files.sources.add(file, source)
+        module = parse_source(source, file, name)
+        modules[key] = module
+        for statement in module.statements:
+            if not isinstance(statement, ast.ImportStmt):
+                continue
+            try:
+                target = resolve_import(statement, path, files)
+            except ArtError as failure:
+                diagnostics.extend(failure.diagnostics)
+                continue
+            imports[id(statement)] = str(target)
+            stack = [entry[0] for entry in chain] + [key]
+            if str(target) in stack:
+                loop = [Path(p).name for p in stack[stack.index(str(target)):]] + [target.name]
+                diagnostics.append(Diagnostic(
+                    "import cycle: " + " → ".join(loop), statement.target_span,
+                    "move what both modules need into a third module that imports neither",
+                    label="imports a module that is still loading"))
+                continue
+            try:
+                load(target, statement.target, None, chain + [(key, statement.target_span)])
+            except ArtError as failure:
+                diagnostics.extend(failure.diagnostics)
+
+    main_path = main_path.resolve()
+    load(main_path, "main", text, [])
+    if diagnostics:
+        raise ArtError(diagnostics, CHECK)
+    return LoadedModules(modules[str(main_path)], modules, imports)
+
+
+def resolve_import(statement: ast.ImportStmt, importer: Path, files: ProjectFiles) -> Path:
+    if not statement.is_path:
+        path = stdlib_dir() / f"{statement.target}.art"
+        if not path.is_file():
+            raise error(f"no stdlib module named `{statement.target}`", statement.target_span,
+                        stage=CHECK, hint=did_you_mean(statement.target, stdlib_modules())
+                        or f"stdlib modules: {', '.join(stdlib_modules())}; "
+                           "to import your own file write `import \"file.art\"`")
+        return path.resolve()
+    text = statement.target if statement.target.endswith(".art") else statement.target + ".art"
+    return files.resolve(text, importer, statement.target_span, "import")
+

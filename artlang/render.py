@@ -1,0 +1,143 @@
+"""The core's front door: load a sketch, bind params, render a frame. Never prints or exits.
+
+>>> from artlang.render import load_source, render_frame
+>>> program = load_source("canvas 8 x 8\\noutput fill(circle(uv, 0.5))")
+>>> render_frame(program).shape
+(8, 8, 4)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, ir
+from .checker import check
+from .colour import parse_hex
+from .compiler import Plan, compile_program
+from .context import FrameContext
+from .errors import CHECK, RUNTIME, USAGE, ArtError, Note, did_you_mean, error
+from .limits import Limits
+from .project import ProjectFiles, load_modules
+
+
+def load_sketch(path: str | Path, root: str | Path | None = None, text: str | None = None) -> ir.Program:
+    """Parse, resolve imports and check the sketch at `path`; raises `ArtError` with every problem."""
+    path = Path(path)
+    files = ProjectFiles(Path(root) if root else path.resolve().parent)
+    try:
+        return check(load_modules(path, files, text), files)
+    except ArtError as failure:
+        failure.sources = files.sources          # so the caller can quote the lines
+        raise
+
+
+def load_source(text: str, path: str | Path = "sketch.art") -> ir.Program:
+    """Check sketch source given as text (as if saved at `path`)."""
+    return load_sketch(path, text=text)
+
+
+def parse_param_value(info: ir.ParamInfo, text) -> object:
+    """A `--param` value given as text (or a number) for the param declared by `info`."""
+    if info.kind == "color":
+        try:
+            return parse_hex(str(text).strip())
+        except ValueError:
+            raise error(f"--param {info.name}={text}: expected a colour like #ff8800", info.span,
+                        stage=USAGE, label="declared here") from None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise error(f"--param {info.name}={text}: expected a number", info.span, stage=USAGE,
+                    label="declared here") from None
+    if not math.isfinite(value):
+        raise error(f"--param {info.name}={text}: expected a finite number", info.span, stage=USAGE)
+    if info.low is not None and not info.low <= value <= info.high:
+        raise error(f"--param {info.name}={text} is outside the range {info.low:g}..{info.high:g}",
+                    info.span, stage=USAGE, label="range declared here",
+                    hint=f"pick a value from {info.low:g} to {info.high:g}, or widen the range")
+    return value
+
+
+def bind_params(program: ir.Program, overrides: dict | None = None) -> dict:
+    """Every param's value: its default, or the override given for it (validated)."""
+    overrides = dict(overrides or {})
+    values = {name: info.default for name, info in program.params.items()}
+    for name, text in overrides.items():
+        info = program.params.get(name)
+        if info is None:
+            known = ", ".join(program.params) or "none"
+            raise error(f"the sketch has no param `{name}`", stage=USAGE,
+                        hint=did_you_mean(name, program.params) or f"its params: {known}")
+        values[name] = parse_param_value(info, text)
+    return values
+
+
+@dataclass(frozen=True)
+class Canvas:
+    width: int
+    height: int
+
+
+def canvas_size(program: ir.Program, size: tuple[int, int] | None, limits: Limits) -> Canvas:
+    """The canvas to draw, checked against the pixel limit before any memory is taken."""
+    settings = program.settings
+    width, height = size or (settings.width, settings.height)
+    if width < 1 or height < 1:
+        raise error(f"the canvas must be at least 1 x 1, got {width} x {height}", stage=USAGE)
+    if width * height > limits.max_pixels:
+        from_flag = size is not None
+        raise error(f"a {width} x {height} canvas is {width * height:,} pixels, over the limit of "
+                    f"{limits.max_pixels:,}", None if from_flag else settings.spans.get("canvas"),
+                    stage=USAGE if from_flag else CHECK,
+                    hint="render smaller, or raise the limit with --max-pixels N "
+                         "(or ARTLANG_MAX_PIXELS) if this machine has the memory")
+    return Canvas(width, height)
+
+
+class Renderer:
+    """A compiled sketch ready to draw frames; keeps time-invariant results between frames."""
+
+    def __init__(self, program: ir.Program, *, size=None, seed=None, params=None,
+                 limits: Limits | None = None, cache: dict | None = None):
+        self.program = program
+        self.limits = limits or Limits.from_environment()
+        self.canvas = canvas_size(program, size, self.limits)
+        self.seed = program.settings.seed if seed is None else int(seed)
+        self.param_values = bind_params(program, params)
+        self.plan: Plan = compile_program(program, self.param_values)
+        self.cache = {} if cache is None else cache
+
+    def context(self, frame: int) -> FrameContext:
+        settings = self.program.settings
+        return FrameContext(self.canvas.width, self.canvas.height, self.seed, frame=frame,
+                            fps=settings.fps, frames=settings.frames, files=self.program.files,
+                            cache=self.cache)
+
+    def render(self, frame: int = 0) -> np.ndarray:
+        """The RGBA float32 image of one frame."""
+        frames = self.program.settings.frames
+        if not 0 <= frame < frames:
+            raise error(f"frame {frame} is outside the animation (frames 0..{frames - 1})", stage=USAGE)
+        try:
+            return self.plan.render_frame(self.context(frame))
+        except MemoryError:
+            raise error("out of memory while rendering", stage=RUNTIME,
+                        hint="render a smaller canvas (--size) or lower --max-pixels") from None
+
+    def metadata(self) -> dict[str, str]:
+        """What the PNG's text chunks record, so the picture can be traced to its sketch."""
+        values = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.param_values.items()}
+        return {"Software": f"artlang {__version__}", "artlang:seed": str(self.seed),
+                "artlang:params": repr(values)}
+
+
+def render_frame(program: ir.Program, frame: int = 0, **options) -> np.ndarray:
+    """Render one frame of a checked program (see `Renderer` for the options)."""
+    return Renderer(program, **options).render(frame)
+
+
+__all__ = ["load_sketch", "load_source", "bind_params", "Renderer", "render_frame", "ArtError",
+           "Note", "RUNTIME"]
