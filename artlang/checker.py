@@ -599,14 +599,18 @@ class Checker:
             if argument is not None:
                 local.names[param.name] = self.expression(argument.value, scope, site)
             else:
-                local.names[param.name] = self.expression(param.default, function.scope,
-                                                          _Site(f"{function.module}/{statement.name}"))
+                local.names[param.name] = self.expression(
+                    param.default, function.scope,
+                    _Site(f"{function.module}/{statement.name}/{param.name}=default"))
         inner = _Site(f"{function.module}/{statement.name}", calls=site.calls + (node.span,))
         self.function_stack.append(id(statement))
         try:
+            defined = {p.name: p.span for p in statement.params}
             for let in statement.body.lets:
-                if let.name in local.names and let.name in names:
-                    self.report(f"`{let.name}` is already a parameter", let.name_span)
+                if let.name in defined:
+                    self.report(f"`{let.name}` is already defined in `{statement.name}`", let.name_span,
+                                "choose another name", notes=(Note("first defined here", defined[let.name]),))
+                defined[let.name] = let.name_span
                 local.names[let.name] = self.expression(let.value, local, inner)
             return self.expression(statement.body.result, local, inner)
         except _Reported:

@@ -110,7 +110,7 @@ def _add_common(command) -> None:
 def _limits(arguments):
     from .limits import Limits
     limits = Limits.from_environment()
-    if arguments.max_pixels:
+    if arguments.max_pixels is not None:
         limits = Limits(max_pixels=arguments.max_pixels)
     return limits
 
@@ -150,8 +150,10 @@ def command_render(arguments, out) -> int:
 
 
 def command_check(arguments, out) -> int:
+    from .render import canvas_size
     program = _load(arguments)
     _print_warnings(program, out)
+    canvas_size(program, None, _limits(arguments))
     settings = program.settings
     print(f"{arguments.file}: ok ({settings.width} x {settings.height}, {settings.frames} frame"
           f"{'s' if settings.frames != 1 else ''}, {len(program.params)} param"

@@ -18,6 +18,7 @@ from .blend import composite
 from .context import FrameContext
 
 F32 = np.float32
+HUGE = 1e30          # what an infinite value becomes before compositing (the writer clips it to 1)
 Evaluator = Callable[[FrameContext], np.ndarray]
 _FOLDABLE = (ir.Arithmetic, ir.Comparison, ir.Logic, ir.Negate, ir.Select, ir.Component, ir.Promote)
 _EXPENSIVE = (ir.BuiltinCall, ir.Select)
@@ -84,7 +85,8 @@ class Plan:
         context.frame_memo = {}
         with np.errstate(all="ignore"):
             for evaluate, mode, opacity in self.layers:
-                layer = np.asarray(evaluate(context), dtype=F32)
+                layer = np.nan_to_num(np.asarray(evaluate(context), dtype=F32), nan=0.0,
+                                      posinf=HUGE, neginf=-HUGE)
                 amount = 1.0 if opacity is None else opacity(context)
                 image = composite(image, np.broadcast_to(layer, image.shape), mode, amount)
         return image
@@ -139,7 +141,7 @@ class Compiler:
 
     def cached(self, node: ir.Node, evaluate: Evaluator) -> Evaluator:
         """Memoise nodes that are costly or shared: across frames if time-invariant, else per frame."""
-        if not (isinstance(node, _EXPENSIVE) or self.uses.get(id(node), 0) > 1):
+        if id(node) in self.folded or not (isinstance(node, _EXPENSIVE) or self.uses.get(id(node), 0) > 1):
             return evaluate
         key = self.key(node)
         if not node.animated:
@@ -161,8 +163,7 @@ class Compiler:
     def build(self, node: ir.Node) -> Evaluator:
         evaluate = self.build_unfolded(node)
         children = ir.child_nodes(node)
-        if isinstance(node, _FOLDABLE) and children and all(
-                isinstance(c, ir.Const) or id(c) in self.folded for c in children):
+        if isinstance(node, _FOLDABLE) and children and all(id(c) in self.folded for c in children):
             with np.errstate(all="ignore"):
                 value = evaluate(None)
             self.folded.add(id(node))
@@ -173,6 +174,7 @@ class Compiler:
         match node:
             case ir.Const(value=value, kind=kind):
                 constant = as_array(value, kind)
+                self.folded.add(id(node))
                 return lambda context: constant
             case ir.ParamRef(name=name, kind=kind):
                 value = as_array(self.param_values[name], kind)

@@ -43,13 +43,15 @@ class NewlinePostLexer:
 
 
 _POSTLEXER = NewlinePostLexer()
+_COMMENTS: list[Token] = []          # comments seen by the last parse, for syntax_errors
 
 
 @functools.cache
 def _lark() -> Lark:
     grammar = (Path(__file__).parent / "grammar.lark").read_text(encoding="utf-8")
     return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=True, postlex=_POSTLEXER)
+                maybe_placeholders=True, postlex=_POSTLEXER,
+                lexer_callbacks={"COMMENT": _COMMENTS.append})
 
 
 def _span(file: str, item) -> ast.Span:
@@ -222,10 +224,13 @@ def parse_source(text: str, file: str = "<sketch>", module_name: str = "main") -
     parser = _lark()
     if not text.endswith("\n"):
         text += "\n"
+    _COMMENTS.clear()
     try:
         tree = parser.parse(text)
     except UnexpectedInput as failure:
-        raise describe_syntax_error(failure, text, file, parser, _POSTLEXER.open_parens) from None
+        comments = list(_COMMENTS)
+        raise describe_syntax_error(failure, text, file, parser, _POSTLEXER.open_parens,
+                                    comments) from None
     except ValueError as failure:          # e.g. a colour literal parse_hex refused
         raise error(str(failure), None, stage=SYNTAX) from None
     return ast.Module(file, module_name, _ToAst(file).transform(tree))

@@ -6,6 +6,7 @@ report that entry's message and hint. tests/test_syntax_errors.py checks every e
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lark import Lark, Token
@@ -162,9 +163,31 @@ def _match_example(failure: UnexpectedInput, parser: Lark) -> str | None:
     return (exact or [label for label, _ in same_state] or [None])[0]
 
 
+_MALFORMED_COLOUR = re.compile(r"#[0-9a-fA-F]+(?![0-9a-zA-Z_])")
+_VALUE_EXPECTED_BEFORE = tuple("=(,+-*/%<>")
+
+
+def _malformed_colour(comments: list[Token], text: str, file: str) -> ArtError | None:
+    """A `#abcde` where a value was expected lexes as a comment; name it as a bad colour instead."""
+    lines = text.splitlines()
+    for comment in comments:
+        match = _MALFORMED_COLOUR.match(str(comment))
+        before = lines[comment.line - 1][: comment.column - 1].rstrip()
+        if match and before.endswith(_VALUE_EXPECTED_BEFORE):
+            digits = len(match.group()) - 1
+            span = Span(file, comment.line, comment.column, comment.line, comment.column + len(match.group()))
+            return ArtError(Diagnostic(
+                f"`{match.group()}` is not a colour: it has {digits} hex digit{'s' if digits != 1 else ''}",
+                span, "a colour has 3, 4, 6 or 8 hex digits, e.g. `#f80`, `#ff8800`, `#ff880080`"), SYNTAX)
+    return None
+
+
 def describe_syntax_error(failure: UnexpectedInput, text: str, file: str, parser: Lark,
-                          open_parens: list[Token]) -> ArtError:
+                          open_parens: list[Token], comments: list[Token] = ()) -> ArtError:
     """Turn a Lark failure into an ArtError with one diagnostic naming the likely mistake."""
+    malformed = _malformed_colour(list(comments), text, file)
+    if malformed is not None:
+        return malformed
     line, column = getattr(failure, "line", 1), getattr(failure, "column", 1)
     if isinstance(failure, UnexpectedCharacters):
         char = text[failure.pos_in_stream] if failure.pos_in_stream < len(text) else ""

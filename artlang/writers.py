@@ -14,6 +14,13 @@ def to_8bit(image: np.ndarray) -> np.ndarray:
     return np.floor(np.clip(clean, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
+def _file_mode() -> int:
+    """The mode a newly created file gets under the current umask (mkstemp's files are 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path: Path, write) -> None:
     """Call `write(temporary_path)`, then rename the result over `path` (never a half-written file)."""
     path = Path(path)
@@ -22,6 +29,7 @@ def atomic_write(path: Path, write) -> None:
     os.close(handle)
     try:
         write(Path(temporary))
+        os.chmod(temporary, _file_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
