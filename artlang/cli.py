@@ -158,6 +158,11 @@ def command_check(arguments, out) -> int:
     print(f"{arguments.file}: ok ({settings.width} x {settings.height}, {settings.frames} frame"
           f"{'s' if settings.frames != 1 else ''}, {len(program.params)} param"
           f"{'s' if len(program.params) != 1 else ''})", file=out)
+    for info in program.params.values():
+        default = "#" + "".join(f"{round(c * 255):02x}" for c in info.default) \
+            if info.kind == "color" else f"{info.default:g}"
+        bounds = f" in {info.low:g}..{info.high:g}" if info.low is not None else ""
+        print(f"  param {info.name} = {default}{bounds}" + (f"  {info.doc}" if info.doc else ""), file=out)
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ class SyntaxMistake:
     message: str
     hint: str
     examples: tuple[str, ...]
+    same_token_only: bool = False     # match only when the unexpected token is the examples' token
 
 
 SYNTAX_MISTAKES: dict[str, SyntaxMistake] = {
@@ -87,6 +88,13 @@ SYNTAX_MISTAKES: dict[str, SyntaxMistake] = {
         "expected a blend mode name after `blend`",
         "e.g. `layer glow = ... blend screen opacity 0.5`",
         ("layer l = 1 blend\n", "layer l = 1 blend 2\n", "layer l = 1 blend \"screen\"\n")),
+    "layer clause on its own line": SyntaxMistake(
+        "`blend` and `opacity` belong on the line of their `layer`",
+        "keep them on the layer's line, or end the line before them with `\\`",
+        ("layer l = 1\nblend screen\n", "layer l = 1\n  opacity 0.5\n", "layer l = 1 blend add\nopacity 1\n",
+         "output 1\nblend add\n", "let a = 1\nopacity 2\n", "canvas 2 x 2\nlayer l = 1\nopacity 0.5\n",
+         "let a = 1\nlayer l = 1\n  blend add\n", "let a = 1\nlet b = 1\nblend add\n"),
+        same_token_only=True),
     "bad import": SyntaxMistake(
         "expected a module name or a quoted path after `import`",
         "write `import palettes` or `import \"lib/waves.art\" as waves`",
@@ -142,6 +150,7 @@ def _signature(failure: UnexpectedInput) -> tuple:
     return type(failure).__name__, state, frozenset(accepts)
 
 
+_AFTER_A_STATEMENT = ("canvas 4 x 4\n", "let a = 1\n", "seed 1\nlet a = 1\n", "seed 1\ncanvas 4 x 4\n")
 _example_signatures: list[tuple[str, tuple, str | None]] = []
 
 
@@ -149,7 +158,9 @@ def _match_example(failure: UnexpectedInput, parser: Lark) -> str | None:
     """The label of the mistake whose examples fail like `failure` (same token first, then any)."""
     if not _example_signatures:
         for label, mistake in SYNTAX_MISTAKES.items():
-            for example in mistake.examples:
+            # the parser is in another state after a first statement: learn both
+            for example in mistake.examples + tuple(before + e for e in mistake.examples
+                                                    for before in _AFTER_A_STATEMENT):
                 try:
                     parser.parse(example)
                 except UnexpectedInput as example_failure:
@@ -160,7 +171,8 @@ def _match_example(failure: UnexpectedInput, parser: Lark) -> str | None:
     token_type = getattr(getattr(failure, "token", None), "type", None)
     same_state = [(label, kind) for label, other, kind in _example_signatures if other == signature]
     exact = [label for label, kind in same_state if kind == token_type]
-    return (exact or [label for label, _ in same_state] or [None])[0]
+    loose = [label for label, _ in same_state if not SYNTAX_MISTAKES[label].same_token_only]
+    return (exact or loose or [None])[0]
 
 
 _MALFORMED_COLOUR = re.compile(r"#[0-9a-fA-F]+(?![0-9a-zA-Z_])")

@@ -18,6 +18,13 @@ def syntax_error(text: str):
     return diagnostic
 
 
+@pytest.mark.parametrize("label, example", EXAMPLES, ids=[f"{l}:{e!r}" for l, e in EXAMPLES])
+def test_each_example_is_recognised_after_other_statements(label, example):
+    diagnostic = syntax_error("seed 1\nlet unrelated = 2\n" + example)
+    assert diagnostic.message == SYNTAX_MISTAKES[label].message
+    assert diagnostic.span.line >= 3
+
+
 def test_the_table_covers_at_least_ten_mistakes():
     assert len(SYNTAX_MISTAKES) >= 10
 

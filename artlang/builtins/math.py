@@ -224,7 +224,7 @@ def step(context, edge, x):
 
 @builtin(returns="T", category=MATH, params=(P("edge0", "T"), P("edge1", "T"), P("x", "T")))
 def smoothstep(context, edge0, edge1, x):
-    """Hermite 0..1 ramp as `x` goes from `edge0` to `edge1`.
+    """Hermite 0..1 ramp as `x` goes from `edge0` to `edge1` (edge0 > edge1 gives a falling ramp).
 
     Example: `output smoothstep(0.3, 0.7, st.x)`
     """

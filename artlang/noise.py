@@ -1,0 +1,669 @@
+"""Deterministic noise kernels: value, Perlin and simplex noise, fractal sums, and white noise.
+
+Every function returns float32 and is a pure function of its inputs: each output element is
+computed on its own from its coordinates and the seed, so the bytes do not depend on the number of
+threads, on how a canvas is cut into tiles, or on which process computes it.
+
+    >>> import numpy as np
+    >>> x = np.linspace(0, 4, 5, dtype=np.float32)
+    >>> perlin2(x, 0.5, seed=7).shape
+    (5,)
+    >>> bool(np.all(np.abs(fbm2(x[:, None], x, seed=7, octaves=3)) <= 1))
+    True
+
+Numba is imported here and nowhere else; the rest of artlang imports this module lazily.
+
+How the kernels stay fast and deterministic:
+- No `fastmath`. With it, LLVM may fuse multiply-adds or reorder sums, and it did so differently in a
+  freshly compiled kernel and in the same kernel loaded from numba's on-disk cache: simplex3 differed
+  in the last bit on a quarter of the samples between two processes. It bought no speed here (the
+  kernels vectorise without it), and without it every float32 operation is rounded as written, so the
+  bytes do not depend on the compile, the cache, or the CPU's FMA support.
+- Work is cut into blocks of `BLOCK` elements and `prange` hands whole blocks to threads. The block
+  loop has a constant trip count, so every element goes through the same vectorised code; the last,
+  partial block is padded instead of falling into a scalar remainder loop.
+- Lattice hashing is integer multiply/xor on uint32 (no permutation tables); gradients are picked with
+  selects from the hash's top bits, so the inner loop has no branches and no gathers.
+- A noise function is a fractal sum with one octave, so `perlin2(x, y, s) == fbm2(x, y, s, "perlin",
+  octaves=1)` exactly and there are only two noise kernels to compile (one per dimension).
+
+Coordinates should be finite and within about ±2**24 (float32 loses the fraction beyond that);
+integer pixel coordinates for the white noise are taken modulo 2**32.
+"""
+from __future__ import annotations
+
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+from numba import njit
+
+from .errors import RUNTIME, error
+
+__all__ = ["BASES", "value2", "value3", "perlin2", "perlin3", "simplex2", "simplex3",
+           "fbm2", "fbm3", "white_uniform", "white_gaussian", "seed32", "set_threads", "get_threads"]
+
+BASES = ("value", "perlin", "simplex")
+MAX_OCTAVES = 16
+BLOCK = 512                      # elements per work unit; a multiple of every SIMD width
+
+F32 = np.float32
+U32 = np.uint32
+_MASK32 = 0xFFFFFFFF
+
+# Odd 32-bit constants: per-axis lattice primes and the corner-hash multipliers.
+_PRIME_X = U32(0x9E3779B1)
+_PRIME_Y = U32(0x85EBCA77)
+_PRIME_Z = U32(0xC2B2AE3D)
+_HASH_MUL = U32(0x27D4EB2F)
+_HASH_MUL_2 = U32(0x165667B1)
+# murmur3's 32-bit finaliser constants, for the full-avalanche mixer used by white noise and seeds.
+_FMIX_1 = U32(0x85EBCA6B)
+_FMIX_2 = U32(0xC2B2AE35)
+_STREAM_2 = U32(0x68E31DA4)      # second independent stream for Box-Muller's second uniform
+
+_ZERO, _ONE, _TWO = F32(0.0), F32(1.0), F32(2.0)
+_INT_TO_UNIT = F32(2.0 ** -31)   # int32 -> [-1, 1]
+_COS_22_5 = F32(math.cos(math.pi / 8))
+_SIN_22_5 = F32(math.sin(math.pi / 8))
+
+# Output scales. Each is 1 / B, rounded down a little, where B is the largest value the noise can
+# reach: the maximum over one lattice cell of sum_corners weight(p) * max_gradient |g . (p - corner)|,
+# i.e. every corner picking its worst gradient at once. B was found by a dense grid search over the
+# cell refined around the maxima (perlin2 0.66082, perlin3 0.73282 with the 12 edge gradients
+# normalised, simplex2 0.0099960 and simplex3 0.0091975 with radius^2 0.5). The result is clamped to
+# [-1, 1] as well, so float rounding can never leave the range.
+_PERLIN2_SCALE = F32(1.5130)
+_PERLIN3_SCALE = F32(1.3645 / math.sqrt(2.0))     # edge gradients (1, 1, 0) have length sqrt(2)
+_SIMPLEX2_SCALE = F32(100.0)
+_SIMPLEX3_SCALE = F32(108.7 / math.sqrt(2.0))
+
+_SKEW2 = F32((math.sqrt(3.0) - 1.0) / 2.0)
+_UNSKEW2 = F32((3.0 - math.sqrt(3.0)) / 6.0)
+_SKEW3 = F32(1.0 / 3.0)
+_UNSKEW3 = F32(1.0 / 6.0)
+_HALF = F32(0.5)                  # simplex kernel radius squared: 0.5 keeps it continuous in 2D and 3D
+
+# Point functions are inlined at numba-IR level: LLVM's own inliner gives up on the bigger ones, and a
+# call in the inner loop stops it from vectorising (perlin2 goes from ~13 to ~1.3 ms per megapixel).
+_inline = njit(cache=True, error_model="numpy", inline="always")
+_block = njit(cache=True, error_model="numpy")
+_kernel = njit(cache=True, error_model="numpy", nogil=True)
+
+
+# --- lattice helpers -----------------------------------------------------------------------------
+
+@_inline
+def _fade(t):
+    """Quintic smoothstep 6t^5 - 15t^4 + 10t^3: zero first and second derivatives at 0 and 1."""
+    return t * t * t * (t * (t * F32(6.0) - F32(15.0)) + F32(10.0))
+
+
+@_inline
+def _lerp(a, b, t):
+    return a + t * (b - a)
+
+
+@_inline
+def _scramble(h):
+    """Multiply, fold the high half down, multiply again: every input bit reaches the top bits.
+
+    One multiply alone left the top bits (which pick the gradient) too alike for different seeds:
+    simplex2 gave bit-identical values for two seeds at 1.4% of the points instead of ~0.2%.
+    """
+    h = U32(h * _HASH_MUL)
+    h = U32(h ^ (h >> U32(15)))
+    return U32(h * _HASH_MUL_2)
+
+
+@_inline
+def _hash(seed, a, b):
+    return _scramble(seed ^ a ^ b)
+
+
+@_inline
+def _hash3(seed, a, b, c):
+    return _scramble(seed ^ a ^ b ^ c)
+
+
+@_inline
+def _grad2(h, x, y):
+    """Dot product with one of 8 unit gradients at odd multiples of 22.5 degrees (none on an axis)."""
+    swap = (h & U32(0x20000000)) != 0
+    u = y if swap else x
+    v = x if swap else y
+    a = _COS_22_5 * u
+    b = _SIN_22_5 * v
+    a = -a if (h & U32(0x80000000)) != 0 else a
+    b = -b if (h & U32(0x40000000)) != 0 else b
+    return a + b
+
+
+@_inline
+def _grad3(h, x, y, z):
+    """Dot product with one of the 12 cube-edge gradients (four of them twice), unnormalised."""
+    k = h >> U32(28)
+    u = x if k < 8 else y
+    v = y if k < 4 else (x if (k == 12 or k == 14) else z)
+    u = -u if (k & U32(1)) != 0 else u
+    v = -v if (k & U32(2)) != 0 else v
+    return u + v
+
+
+@_inline
+def _lattice_value(h):
+    return F32(np.int32(h)) * _INT_TO_UNIT
+
+
+# --- the six noises at one point -----------------------------------------------------------------
+
+@_inline
+def _value2(x, y, seed):
+    fx = np.floor(x)
+    fy = np.floor(y)
+    u = _fade(x - fx)
+    v = _fade(y - fy)
+    x0 = U32(U32(np.int32(fx)) * _PRIME_X)
+    y0 = U32(U32(np.int32(fy)) * _PRIME_Y)
+    x1 = U32(x0 + _PRIME_X)
+    y1 = U32(y0 + _PRIME_Y)
+    bottom = _lerp(_lattice_value(_hash(seed, x0, y0)), _lattice_value(_hash(seed, x1, y0)), u)
+    top = _lerp(_lattice_value(_hash(seed, x0, y1)), _lattice_value(_hash(seed, x1, y1)), u)
+    return _lerp(bottom, top, v)
+
+
+@_inline
+def _value3(x, y, z, seed):
+    fx = np.floor(x)
+    fy = np.floor(y)
+    fz = np.floor(z)
+    u = _fade(x - fx)
+    v = _fade(y - fy)
+    w = _fade(z - fz)
+    x0 = U32(U32(np.int32(fx)) * _PRIME_X)
+    y0 = U32(U32(np.int32(fy)) * _PRIME_Y)
+    z0 = U32(U32(np.int32(fz)) * _PRIME_Z)
+    x1 = U32(x0 + _PRIME_X)
+    y1 = U32(y0 + _PRIME_Y)
+    z1 = U32(z0 + _PRIME_Z)
+    near = _lerp(_lerp(_lattice_value(_hash3(seed, x0, y0, z0)), _lattice_value(_hash3(seed, x1, y0, z0)), u),
+                 _lerp(_lattice_value(_hash3(seed, x0, y1, z0)), _lattice_value(_hash3(seed, x1, y1, z0)), u), v)
+    far = _lerp(_lerp(_lattice_value(_hash3(seed, x0, y0, z1)), _lattice_value(_hash3(seed, x1, y0, z1)), u),
+                _lerp(_lattice_value(_hash3(seed, x0, y1, z1)), _lattice_value(_hash3(seed, x1, y1, z1)), u), v)
+    return _lerp(near, far, w)
+
+
+@_inline
+def _perlin2(x, y, seed):
+    fx = np.floor(x)
+    fy = np.floor(y)
+    dx0 = x - fx
+    dy0 = y - fy
+    dx1 = dx0 - _ONE
+    dy1 = dy0 - _ONE
+    x0 = U32(U32(np.int32(fx)) * _PRIME_X)
+    y0 = U32(U32(np.int32(fy)) * _PRIME_Y)
+    x1 = U32(x0 + _PRIME_X)
+    y1 = U32(y0 + _PRIME_Y)
+    u = _fade(dx0)
+    bottom = _lerp(_grad2(_hash(seed, x0, y0), dx0, dy0), _grad2(_hash(seed, x1, y0), dx1, dy0), u)
+    top = _lerp(_grad2(_hash(seed, x0, y1), dx0, dy1), _grad2(_hash(seed, x1, y1), dx1, dy1), u)
+    return _lerp(bottom, top, _fade(dy0)) * _PERLIN2_SCALE
+
+
+@_inline
+def _perlin3(x, y, z, seed):
+    fx = np.floor(x)
+    fy = np.floor(y)
+    fz = np.floor(z)
+    dx0 = x - fx
+    dy0 = y - fy
+    dz0 = z - fz
+    dx1 = dx0 - _ONE
+    dy1 = dy0 - _ONE
+    dz1 = dz0 - _ONE
+    x0 = U32(U32(np.int32(fx)) * _PRIME_X)
+    y0 = U32(U32(np.int32(fy)) * _PRIME_Y)
+    z0 = U32(U32(np.int32(fz)) * _PRIME_Z)
+    x1 = U32(x0 + _PRIME_X)
+    y1 = U32(y0 + _PRIME_Y)
+    z1 = U32(z0 + _PRIME_Z)
+    u = _fade(dx0)
+    v = _fade(dy0)
+    near = _lerp(_lerp(_grad3(_hash3(seed, x0, y0, z0), dx0, dy0, dz0),
+                       _grad3(_hash3(seed, x1, y0, z0), dx1, dy0, dz0), u),
+                 _lerp(_grad3(_hash3(seed, x0, y1, z0), dx0, dy1, dz0),
+                       _grad3(_hash3(seed, x1, y1, z0), dx1, dy1, dz0), u), v)
+    far = _lerp(_lerp(_grad3(_hash3(seed, x0, y0, z1), dx0, dy0, dz1),
+                      _grad3(_hash3(seed, x1, y0, z1), dx1, dy0, dz1), u),
+                _lerp(_grad3(_hash3(seed, x0, y1, z1), dx0, dy1, dz1),
+                      _grad3(_hash3(seed, x1, y1, z1), dx1, dy1, dz1), u), v)
+    return _lerp(near, far, _fade(dz0)) * _PERLIN3_SCALE
+
+
+@_inline
+def _falloff(dx, dy, dz):
+    t = max(_HALF - dx * dx - dy * dy - dz * dz, _ZERO)
+    t = t * t
+    return t * t
+
+
+@_inline
+def _simplex2(x, y, seed):
+    skew = (x + y) * _SKEW2
+    fi = np.floor(x + skew)
+    fj = np.floor(y + skew)
+    unskew = (fi + fj) * _UNSKEW2
+    dx0 = x - (fi - unskew)
+    dy0 = y - (fj - unskew)
+    lower = dx0 > dy0                       # which triangle of the skewed square
+    i1 = _ONE if lower else _ZERO
+    j1 = _ZERO if lower else _ONE
+    dx1 = dx0 - i1 + _UNSKEW2
+    dy1 = dy0 - j1 + _UNSKEW2
+    dx2 = dx0 - _ONE + _TWO * _UNSKEW2
+    dy2 = dy0 - _ONE + _TWO * _UNSKEW2
+    xa = U32(U32(np.int32(fi)) * _PRIME_X)
+    ya = U32(U32(np.int32(fj)) * _PRIME_Y)
+    xb = U32(xa + _PRIME_X)
+    yb = U32(ya + _PRIME_Y)
+    xm = xb if lower else xa
+    ym = ya if lower else yb
+    total = (_falloff(dx0, dy0, _ZERO) * _grad2(_hash(seed, xa, ya), dx0, dy0)
+             + _falloff(dx1, dy1, _ZERO) * _grad2(_hash(seed, xm, ym), dx1, dy1)
+             + _falloff(dx2, dy2, _ZERO) * _grad2(_hash(seed, xb, yb), dx2, dy2))
+    return total * _SIMPLEX2_SCALE
+
+
+@_inline
+def _simplex3(x, y, z, seed):
+    skew = (x + y + z) * _SKEW3
+    fi = np.floor(x + skew)
+    fj = np.floor(y + skew)
+    fk = np.floor(z + skew)
+    unskew = (fi + fj + fk) * _UNSKEW3
+    dx0 = x - (fi - unskew)
+    dy0 = y - (fj - unskew)
+    dz0 = z - (fk - unskew)
+    # Rank the offsets: the second corner steps along the largest axis, the third along the two largest.
+    x_ge_y = dx0 >= dy0
+    x_ge_z = dx0 >= dz0
+    y_ge_z = dy0 >= dz0
+    i1 = x_ge_y and x_ge_z
+    j1 = (not x_ge_y) and y_ge_z
+    k1 = (not x_ge_z) and (not y_ge_z)
+    i2 = x_ge_y or x_ge_z
+    j2 = (not x_ge_y) or y_ge_z
+    k2 = (not x_ge_z) or (not y_ge_z)
+    dx1 = dx0 - (_ONE if i1 else _ZERO) + _UNSKEW3
+    dy1 = dy0 - (_ONE if j1 else _ZERO) + _UNSKEW3
+    dz1 = dz0 - (_ONE if k1 else _ZERO) + _UNSKEW3
+    dx2 = dx0 - (_ONE if i2 else _ZERO) + _TWO * _UNSKEW3
+    dy2 = dy0 - (_ONE if j2 else _ZERO) + _TWO * _UNSKEW3
+    dz2 = dz0 - (_ONE if k2 else _ZERO) + _TWO * _UNSKEW3
+    dx3 = dx0 - _HALF
+    dy3 = dy0 - _HALF
+    dz3 = dz0 - _HALF
+    xa = U32(U32(np.int32(fi)) * _PRIME_X)
+    ya = U32(U32(np.int32(fj)) * _PRIME_Y)
+    za = U32(U32(np.int32(fk)) * _PRIME_Z)
+    xb = U32(xa + _PRIME_X)
+    yb = U32(ya + _PRIME_Y)
+    zb = U32(za + _PRIME_Z)
+    total = (_falloff(dx0, dy0, dz0) * _grad3(_hash3(seed, xa, ya, za), dx0, dy0, dz0)
+             + _falloff(dx1, dy1, dz1) * _grad3(_hash3(seed, xb if i1 else xa, yb if j1 else ya,
+                                                        zb if k1 else za), dx1, dy1, dz1)
+             + _falloff(dx2, dy2, dz2) * _grad3(_hash3(seed, xb if i2 else xa, yb if j2 else ya,
+                                                        zb if k2 else za), dx2, dy2, dz2)
+             + _falloff(dx3, dy3, dz3) * _grad3(_hash3(seed, xb, yb, zb), dx3, dy3, dz3))
+    return total * _SIMPLEX3_SCALE
+
+
+# --- fractal kernels: one per dimension; a plain noise is one octave --------------------------------
+
+@_block
+def _fractal2_block(x, y, basis, seeds, frequencies, amplitudes, scale, out):
+    """Fill a block of BLOCK elements; every loop has that constant trip count."""
+    for i in range(BLOCK):
+        out[i] = _ZERO
+    for octave in range(seeds.size):
+        seed = seeds[octave]
+        frequency = frequencies[octave]
+        amplitude = amplitudes[octave]
+        if basis == 0:
+            for i in range(BLOCK):
+                out[i] += amplitude * _value2(x[i] * frequency, y[i] * frequency, seed)
+        elif basis == 1:
+            for i in range(BLOCK):
+                out[i] += amplitude * _perlin2(x[i] * frequency, y[i] * frequency, seed)
+        else:
+            for i in range(BLOCK):
+                out[i] += amplitude * _simplex2(x[i] * frequency, y[i] * frequency, seed)
+    for i in range(BLOCK):
+        out[i] = min(max(out[i] * scale, -_ONE), _ONE)
+
+
+@_block
+def _fractal3_block(x, y, z, basis, seeds, frequencies, amplitudes, scale, out):
+    for i in range(BLOCK):
+        out[i] = _ZERO
+    for octave in range(seeds.size):
+        seed = seeds[octave]
+        frequency = frequencies[octave]
+        amplitude = amplitudes[octave]
+        if basis == 0:
+            for i in range(BLOCK):
+                out[i] += amplitude * _value3(x[i] * frequency, y[i] * frequency, z[i] * frequency, seed)
+        elif basis == 1:
+            for i in range(BLOCK):
+                out[i] += amplitude * _perlin3(x[i] * frequency, y[i] * frequency, z[i] * frequency, seed)
+        else:
+            for i in range(BLOCK):
+                out[i] += amplitude * _simplex3(x[i] * frequency, y[i] * frequency, z[i] * frequency, seed)
+    for i in range(BLOCK):
+        out[i] = min(max(out[i] * scale, -_ONE), _ONE)
+
+
+@_kernel
+def _fractal2_kernel(x, y, basis, seeds, frequencies, amplitudes, scale, out, first, end):
+    """Blocks first .. end - 1 of `out`; threads run this on disjoint block ranges."""
+    n = out.size
+    xs = np.zeros(BLOCK, np.float32)           # the last, partial block is padded to a full one
+    ys = np.zeros(BLOCK, np.float32)
+    padded = np.empty(BLOCK, np.float32)
+    for block in range(first, end):
+        start = block * BLOCK
+        count = min(BLOCK, n - start)
+        if count == BLOCK:
+            bx, by, result = x[start:start + BLOCK], y[start:start + BLOCK], out[start:start + BLOCK]
+        else:
+            xs[:count] = x[start:n]
+            ys[:count] = y[start:n]
+            bx, by, result = xs, ys, padded
+        _fractal2_block(bx, by, basis, seeds, frequencies, amplitudes, scale, result)
+        if count < BLOCK:
+            out[start:n] = padded[:count]
+
+
+@_kernel
+def _fractal3_kernel(x, y, z, basis, seeds, frequencies, amplitudes, scale, out, first, end):
+    n = out.size
+    xs = np.zeros(BLOCK, np.float32)
+    ys = np.zeros(BLOCK, np.float32)
+    zs = np.zeros(BLOCK, np.float32)
+    padded = np.empty(BLOCK, np.float32)
+    for block in range(first, end):
+        start = block * BLOCK
+        count = min(BLOCK, n - start)
+        if count == BLOCK:
+            bx, by, bz = x[start:start + BLOCK], y[start:start + BLOCK], z[start:start + BLOCK]
+            result = out[start:start + BLOCK]
+        else:
+            xs[:count] = x[start:n]
+            ys[:count] = y[start:n]
+            zs[:count] = z[start:n]
+            bx, by, bz, result = xs, ys, zs, padded
+        _fractal3_block(bx, by, bz, basis, seeds, frequencies, amplitudes, scale, result)
+        if count < BLOCK:
+            out[start:n] = padded[:count]
+
+
+# --- white noise ---------------------------------------------------------------------------------
+
+@_inline
+def _mix32(h):
+    """A bijective full-avalanche mix of 32 bits (murmur3's finaliser)."""
+    h = U32(h ^ (h >> U32(16)))
+    h = U32(h * _FMIX_1)
+    h = U32(h ^ (h >> U32(13)))
+    h = U32(h * _FMIX_2)
+    return U32(h ^ (h >> U32(16)))
+
+
+@_inline
+def _pixel_hash(px, py, seed):
+    return _mix32(_mix32(seed ^ U32(px & _MASK32)) ^ U32(py & _MASK32))
+
+
+@_kernel
+def _white_uniform_kernel(px, py, seed, out, first, end):
+    for i in range(first * BLOCK, min(end * BLOCK, out.size)):
+        h = _pixel_hash(px[i], py[i], seed)
+        out[i] = F32(h >> U32(8)) * F32(2.0 ** -23) - _ONE       # k / 2**23 - 1, exact: [-1, 1)
+
+
+@_kernel
+def _white_gaussian_kernel(px, py, seed, out, first, end):
+    for i in range(first * BLOCK, min(end * BLOCK, out.size)):
+        h = _pixel_hash(px[i], py[i], seed)
+        # Box-Muller in float64, rounded once to float32: u1 in (0, 1] so the log is finite.
+        u1 = (np.float64(h) + 1.0) * 2.0 ** -32
+        u2 = np.float64(_mix32(h ^ _STREAM_2)) * 2.0 ** -32
+        out[i] = F32(math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2))
+
+
+# --- threads: a small pool of Python threads running nogil kernels on disjoint block ranges ---------
+#
+# Not numba's `parallel=True`: its OpenMP layer kills any child forked after a parallel kernel has run
+# ("fork() called from a process already using GNU OpenMP"), and Python 3.11 forks by default, which
+# the renderer does to spread frames over processes. A thread pool is dropped in a forked child and
+# made anew on first use. Each thread gets one equal share in one kernel call: handing out many small
+# shares made the threads queue for the GIL between calls and took away all of the speed-up.
+
+_threads = max(1, int(numba.config.NUMBA_NUM_THREADS))   # honours NUMBA_NUM_THREADS; default: all CPUs
+_MIN_BLOCKS_PER_THREAD = 8
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def set_threads(count: int) -> None:
+    """Use `count` threads for large arrays (1 = compute in the calling thread). Output bytes do not
+    depend on it."""
+    global _threads
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+        raise error(f"the number of noise threads must be a whole number of at least 1, got {count!r}",
+                    stage=RUNTIME)
+    _threads = int(count)
+
+
+def get_threads() -> int:
+    return _threads
+
+
+def _forget_pool_after_fork() -> None:
+    global _pool, _pool_size, _pool_lock
+    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()   # the parent's threads do not exist here
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def _executor(size: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size != size:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool, _pool_size = ThreadPoolExecutor(max_workers=size, thread_name_prefix="artlang-noise"), size
+        return _pool
+
+
+def _run(kernel, size: int, *args) -> None:
+    """Call kernel(*args, first, end) over all blocks of an output of `size` elements, one equal
+    share of the blocks per thread; the calling thread takes the first share."""
+    blocks = -(-size // BLOCK)
+    shares = min(_threads, blocks // _MIN_BLOCKS_PER_THREAD)
+    if shares < 2:
+        kernel(*args, 0, blocks)
+        return
+    bounds = [blocks * k // shares for k in range(shares + 1)]
+    pool = _executor(shares - 1)
+    futures = [pool.submit(kernel, *args, first, end) for first, end in zip(bounds[1:-1], bounds[2:])]
+    kernel(*args, bounds[0], bounds[1])
+    for future in futures:
+        future.result()
+
+
+# --- Python side: seeds, validation, broadcasting ------------------------------------------------
+
+def _mix32_py(h: int) -> int:
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & _MASK32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & _MASK32
+    return h ^ (h >> 16)
+
+
+def seed32(seed) -> int:
+    """Reduce an integer seed of any size to 32 bits.
+
+    The magnitude is folded 32 bits at a time through a bijective mix, and the sign picks the
+    starting value, so the seeds 0 .. 2**32 - 1 all map to different 32-bit seeds and small
+    neighbouring seeds give unrelated noise.
+
+    >>> seed32(0) != seed32(1) != seed32(-1)
+    True
+    """
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise error(f"a noise seed must be an integer, got {seed!r}", stage=RUNTIME,
+                    hint="use a whole number such as 0, 7 or 2**40")
+    seed = int(seed)
+    h = 0x2545F491 if seed >= 0 else 0x9B0C3A6D
+    magnitude = abs(seed)
+    while True:
+        h = _mix32_py(h ^ (magnitude & _MASK32))
+        magnitude >>= 32
+        if not magnitude:
+            return h
+
+
+def _octave_seed(seed: int, octave: int, dimensions: int) -> int:
+    """The seed of one octave; 3D gets its own seeds so value3(x, y, 0) does not repeat value2(x, y)."""
+    return _mix32_py((seed + octave * 0x9E3779B9 + dimensions * 0x632BE5AB) & _MASK32)
+
+
+def _as_float32(*coordinates):
+    """Broadcast to one shape and return flat contiguous float32 arrays (no copy when not needed)."""
+    arrays = [np.asarray(c, dtype=np.float32) for c in coordinates]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    flat = [np.ascontiguousarray(a if a.shape == shape else np.broadcast_to(a, shape)).reshape(-1)
+            for a in arrays]
+    return flat, shape
+
+
+def _octaves(seed, basis, octaves, lacunarity, gain, dimensions):
+    if basis not in BASES:
+        raise error(f"unknown noise basis {basis!r}", stage=RUNTIME,
+                    hint="use one of " + ", ".join(f'"{b}"' for b in BASES))
+    if isinstance(octaves, (bool, np.bool_)) or not isinstance(octaves, (int, np.integer)) \
+            or not 1 <= octaves <= MAX_OCTAVES:
+        raise error(f"octaves must be a whole number from 1 to {MAX_OCTAVES}, got {octaves!r}",
+                    stage=RUNTIME)
+    for name, number in (("lacunarity", lacunarity), ("gain", gain)):
+        if not math.isfinite(float(number)):
+            raise error(f"{name} must be a finite number, got {number!r}", stage=RUNTIME)
+    base = seed32(seed)
+    count = int(octaves)
+    seeds = np.array([_octave_seed(base, o, dimensions) for o in range(count)], dtype=np.uint32)
+    frequencies = np.array([float(lacunarity) ** o for o in range(count)], dtype=np.float32)
+    amplitudes = np.array([float(gain) ** o for o in range(count)], dtype=np.float32)
+    total = float(np.abs(amplitudes).sum(dtype=np.float64))
+    scale = np.float32(1.0 / total if total > 0 else 0.0)
+    return BASES.index(basis), seeds, frequencies, amplitudes, scale
+
+
+def fbm2(x, y, seed, basis="perlin", octaves=5, lacunarity=2.0, gain=0.5):
+    """Fractal sum of 2D noise: octave k has frequency lacunarity**k, amplitude gain**k and its own
+    seed; the sum is divided by the sum of |amplitudes|, so it stays in [-1, 1].
+
+    >>> bool(fbm2(0.3, 0.7, seed=1, octaves=1) == perlin2(0.3, 0.7, seed=1))
+    True
+    """
+    settings = _octaves(seed, basis, octaves, lacunarity, gain, 2)
+    (xs, ys), shape = _as_float32(x, y)
+    out = np.empty(xs.size, dtype=np.float32)
+    _run(_fractal2_kernel, out.size, xs, ys, *settings, out)
+    return out.reshape(shape)
+
+
+def fbm3(x, y, z, seed, basis="perlin", octaves=5, lacunarity=2.0, gain=0.5):
+    """Fractal sum of 3D noise, as `fbm2` with a third coordinate (often time).
+
+    >>> fbm3(0.3, 0.7, 2.5, seed=1, basis="simplex").dtype
+    dtype('float32')
+    """
+    settings = _octaves(seed, basis, octaves, lacunarity, gain, 3)
+    (xs, ys, zs), shape = _as_float32(x, y, z)
+    out = np.empty(xs.size, dtype=np.float32)
+    _run(_fractal3_kernel, out.size, xs, ys, zs, *settings, out)
+    return out.reshape(shape)
+
+
+def value2(x, y, seed):
+    """Value noise in [-1, 1]: random lattice values blended with the quintic fade."""
+    return fbm2(x, y, seed, "value", octaves=1)
+
+
+def value3(x, y, z, seed):
+    """3D value noise in [-1, 1]."""
+    return fbm3(x, y, z, seed, "value", octaves=1)
+
+
+def perlin2(x, y, seed):
+    """Perlin gradient noise in [-1, 1], zero on the integer lattice.
+
+    >>> float(perlin2(3.0, 5.0, seed=0)) == 0
+    True
+    """
+    return fbm2(x, y, seed, "perlin", octaves=1)
+
+
+def perlin3(x, y, z, seed):
+    """3D Perlin gradient noise in [-1, 1]."""
+    return fbm3(x, y, z, seed, "perlin", octaves=1)
+
+
+def simplex2(x, y, seed):
+    """Simplex noise in [-1, 1] on the skewed triangular lattice."""
+    return fbm2(x, y, seed, "simplex", octaves=1)
+
+
+def simplex3(x, y, z, seed):
+    """3D simplex noise in [-1, 1] on the skewed tetrahedral lattice."""
+    return fbm3(x, y, z, seed, "simplex", octaves=1)
+
+
+def _as_pixels(*coordinates):
+    arrays = [np.asarray(c) for c in coordinates]
+    for name, a in zip(("px", "py"), arrays):
+        if a.dtype.kind not in "iu":
+            raise error(f"white noise needs integer pixel coordinates, got {name} of dtype {a.dtype}",
+                        stage=RUNTIME, hint="pass pixel indices, e.g. from np.indices")
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    flat = [np.ascontiguousarray(np.broadcast_to(a, shape), dtype=np.int64).reshape(-1) for a in arrays]
+    return flat, shape
+
+
+def white_uniform(px, py, seed):
+    """Uniform white noise in [-1, 1): a pure function of the integer pixel (px, py) and the seed.
+
+    >>> a = white_uniform(np.arange(4)[:, None], np.arange(6), seed=3)
+    >>> bool(np.array_equal(a[1:3, 2:], white_uniform(np.arange(1, 3)[:, None], np.arange(2, 6), 3)))
+    True
+    """
+    (xs, ys), shape = _as_pixels(px, py)
+    out = np.empty(xs.size, dtype=np.float32)
+    _run(_white_uniform_kernel, out.size, xs, ys, U32(seed32(seed)), out)
+    return out.reshape(shape)
+
+
+def white_gaussian(px, py, seed):
+    """Standard normal white noise (Box-Muller): a pure function of the pixel (px, py) and the seed."""
+    (xs, ys), shape = _as_pixels(px, py)
+    out = np.empty(xs.size, dtype=np.float32)
+    _run(_white_gaussian_kernel, out.size, xs, ys, U32(seed32(seed)), out)
+    return out.reshape(shape)
