@@ -19,9 +19,10 @@ How the kernels stay fast and deterministic:
   in the last bit on a quarter of the samples between two processes. It bought no speed here (the
   kernels vectorise without it), and without it every float32 operation is rounded as written, so the
   bytes do not depend on the compile, the cache, or the CPU's FMA support.
-- Work is cut into blocks of `BLOCK` elements and `prange` hands whole blocks to threads. The block
-  loop has a constant trip count, so every element goes through the same vectorised code; the last,
-  partial block is padded instead of falling into a scalar remainder loop.
+- Work is cut into blocks of `BLOCK` elements; each thread of a small pool runs a `nogil` kernel on
+  its own range of blocks (the threads section says why not numba's `parallel=True`). The block loop has a
+  constant trip count, so every element goes through the same vectorised code; the last, partial
+  block is padded instead of falling into a scalar remainder loop.
 - Lattice hashing is integer multiply/xor on uint32 (no permutation tables); gradients are picked with
   selects from the hash's top bits, so the inner loop has no branches and no gathers.
 - A noise function is a fractal sum with one octave, so `perlin2(x, y, s) == fbm2(x, y, s, "perlin",
@@ -46,7 +47,7 @@ from .errors import RUNTIME, error
 __all__ = ["BASES", "value2", "value3", "perlin2", "perlin3", "simplex2", "simplex3",
            "fbm2", "fbm3", "white_uniform", "white_gaussian", "seed32", "set_threads", "get_threads"]
 
-BASES = ("value", "perlin", "simplex")
+from .builtins.noise import BASES  # the one list of fbm bases; its order numbers the kernels
 MAX_OCTAVES = 16
 BLOCK = 512                      # elements per work unit; a multiple of every SIMD width
 
@@ -158,6 +159,11 @@ def _lattice_value(h):
     return F32(np.int32(h)) * _INT_TO_UNIT
 
 
+@_inline
+def _corner3(seed, x, y, z):
+    return _lattice_value(_hash3(seed, x, y, z))
+
+
 # --- the six noises at one point -----------------------------------------------------------------
 
 @_inline
@@ -189,10 +195,10 @@ def _value3(x, y, z, seed):
     x1 = U32(x0 + _PRIME_X)
     y1 = U32(y0 + _PRIME_Y)
     z1 = U32(z0 + _PRIME_Z)
-    near = _lerp(_lerp(_lattice_value(_hash3(seed, x0, y0, z0)), _lattice_value(_hash3(seed, x1, y0, z0)), u),
-                 _lerp(_lattice_value(_hash3(seed, x0, y1, z0)), _lattice_value(_hash3(seed, x1, y1, z0)), u), v)
-    far = _lerp(_lerp(_lattice_value(_hash3(seed, x0, y0, z1)), _lattice_value(_hash3(seed, x1, y0, z1)), u),
-                _lerp(_lattice_value(_hash3(seed, x0, y1, z1)), _lattice_value(_hash3(seed, x1, y1, z1)), u), v)
+    near = _lerp(_lerp(_corner3(seed, x0, y0, z0), _corner3(seed, x1, y0, z0), u),
+                 _lerp(_corner3(seed, x0, y1, z0), _corner3(seed, x1, y1, z0), u), v)
+    far = _lerp(_lerp(_corner3(seed, x0, y0, z1), _corner3(seed, x1, y0, z1), u),
+                _lerp(_corner3(seed, x0, y1, z1), _corner3(seed, x1, y1, z1), u), v)
     return _lerp(near, far, w)
 
 
@@ -454,7 +460,7 @@ def _white_gaussian_kernel(px, py, seed, out, first, end):
 # shares made the threads queue for the GIL between calls and took away all of the speed-up.
 
 _threads = max(1, int(numba.config.NUMBA_NUM_THREADS))   # honours NUMBA_NUM_THREADS; default: all CPUs
-_MIN_BLOCKS_PER_THREAD = 8
+_MIN_BLOCKS_PER_THREAD = 32          # 16384 samples: less is not worth waking a thread for
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
@@ -511,10 +517,11 @@ def _run(kernel, size: int, *args) -> None:
 # --- Python side: seeds, validation, broadcasting ------------------------------------------------
 
 def _mix32_py(h: int) -> int:
+    """`_mix32` on Python ints."""
     h ^= h >> 16
-    h = (h * 0x85EBCA6B) & _MASK32
+    h = (h * int(_FMIX_1)) & _MASK32
     h ^= h >> 13
-    h = (h * 0xC2B2AE35) & _MASK32
+    h = (h * int(_FMIX_2)) & _MASK32
     return h ^ (h >> 16)
 
 
@@ -546,13 +553,21 @@ def _octave_seed(seed: int, octave: int, dimensions: int) -> int:
     return _mix32_py((seed + octave * 0x9E3779B9 + dimensions * 0x632BE5AB) & _MASK32)
 
 
+def _flat(array: np.ndarray, shape: tuple, dtype) -> np.ndarray:
+    """`array` broadcast to `shape` as a flat, contiguous, writable array of `dtype`, copied only when
+    it is not one already. Always the same array type, so numba compiles each kernel once: a
+    read-only array (an empty broadcast, a frozen input) would make it compile a second version."""
+    if array.shape != shape:
+        array = np.broadcast_to(array, shape)
+    flat = np.ascontiguousarray(array, dtype=dtype).reshape(-1)
+    return flat if flat.flags.writeable else flat.copy()
+
+
 def _as_float32(*coordinates):
-    """Broadcast to one shape and return flat contiguous float32 arrays (no copy when not needed)."""
+    """Broadcast to one shape and return flat contiguous float32 arrays and the shape."""
     arrays = [np.asarray(c, dtype=np.float32) for c in coordinates]
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
-    flat = [np.ascontiguousarray(a if a.shape == shape else np.broadcast_to(a, shape)).reshape(-1)
-            for a in arrays]
-    return flat, shape
+    return [_flat(a, shape, np.float32) for a in arrays], shape
 
 
 def _octaves(seed, basis, octaves, lacunarity, gain, dimensions):
@@ -563,16 +578,21 @@ def _octaves(seed, basis, octaves, lacunarity, gain, dimensions):
             or not 1 <= octaves <= MAX_OCTAVES:
         raise error(f"octaves must be a whole number from 1 to {MAX_OCTAVES}, got {octaves!r}",
                     stage=RUNTIME)
+    count = int(octaves)
+    steps = {}
     for name, number in (("lacunarity", lacunarity), ("gain", gain)):
         if not math.isfinite(float(number)):
             raise error(f"{name} must be a finite number, got {number!r}", stage=RUNTIME)
+        with np.errstate(over="ignore"):
+            steps[name] = (np.float64(number) ** np.arange(count)).astype(np.float32)
+        if not np.all(np.isfinite(steps[name])):
+            raise error(f"{name} {number!r} grows beyond float32 over {count} octaves", stage=RUNTIME,
+                        hint=f"use a smaller {name} or fewer octaves")
+    frequencies, amplitudes = steps["lacunarity"], steps["gain"]
     base = seed32(seed)
-    count = int(octaves)
     seeds = np.array([_octave_seed(base, o, dimensions) for o in range(count)], dtype=np.uint32)
-    frequencies = np.array([float(lacunarity) ** o for o in range(count)], dtype=np.float32)
-    amplitudes = np.array([float(gain) ** o for o in range(count)], dtype=np.float32)
     total = float(np.abs(amplitudes).sum(dtype=np.float64))
-    scale = np.float32(1.0 / total if total > 0 else 0.0)
+    scale = np.float32(1.0 / total)                    # total >= 1: the first amplitude is 1
     return BASES.index(basis), seeds, frequencies, amplitudes, scale
 
 
@@ -644,8 +664,7 @@ def _as_pixels(*coordinates):
             raise error(f"white noise needs integer pixel coordinates, got {name} of dtype {a.dtype}",
                         stage=RUNTIME, hint="pass pixel indices, e.g. from np.indices")
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
-    flat = [np.ascontiguousarray(np.broadcast_to(a, shape), dtype=np.int64).reshape(-1) for a in arrays]
-    return flat, shape
+    return [_flat(a, shape, np.int64) for a in arrays], shape
 
 
 def white_uniform(px, py, seed):

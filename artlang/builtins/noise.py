@@ -9,7 +9,7 @@ from .table import ABSENT, P, builtin
 
 F32 = np.float32
 NOISE = "noise"
-BASES = ("perlin", "simplex", "value")
+BASES = ("value", "perlin", "simplex")       # also numbers the kernels in artlang/noise.py
 
 
 def _kernels():
@@ -93,6 +93,16 @@ def _white(context, stream, seed, kind: str, channels: int):
     return np.stack(planes + [np.ones_like(planes[0])], axis=-1)
 
 
+def _scaled_white(context, stream, scale, seed, kind: str, channels: int):
+    """White noise times `scale`; for colours only r, g, b are scaled (alpha stays 1)."""
+    noise = _white(context, stream, seed, kind, channels)
+    scale = np.asarray(scale, F32)
+    if channels == 1:
+        return (noise * scale).astype(F32)
+    noise[..., :3] *= scale[..., None]
+    return noise
+
+
 WHITE_SEED = P("seed", "num", 0.0, uniform=True, doc="another variation")
 
 
@@ -103,7 +113,7 @@ def gaussian(context, stream, sigma, seed):
 
     Example: `output 0.5 + gaussian(0.15)`
     """
-    return (_white(context, stream, seed, "gaussian", 1) * np.asarray(sigma, F32)).astype(F32)
+    return _scaled_white(context, stream, sigma, seed, "gaussian", 1)
 
 
 @builtin(returns="num", category=NOISE, random=True, per_pixel=True,
@@ -113,7 +123,7 @@ def uniform(context, stream, amount, seed):
 
     Example: `output 0.5 + uniform(0.25)`
     """
-    return (_white(context, stream, seed, "uniform", 1) * np.asarray(amount, F32)).astype(F32)
+    return _scaled_white(context, stream, amount, seed, "uniform", 1)
 
 
 @builtin(returns="color", category=NOISE, random=True, per_pixel=True,
@@ -123,9 +133,7 @@ def gaussian_rgb(context, stream, sigma, seed):
 
     Example: `output gray(0.5) + gaussian_rgb(0.1)`
     """
-    noise = _white(context, stream, seed, "gaussian", 3)
-    noise[..., :3] *= np.asarray(sigma, F32)[..., None] if np.ndim(sigma) else F32(sigma)
-    return noise.astype(F32)
+    return _scaled_white(context, stream, sigma, seed, "gaussian", 3)
 
 
 @builtin(returns="color", category=NOISE, random=True, per_pixel=True,
@@ -135,6 +143,4 @@ def uniform_rgb(context, stream, amount, seed):
 
     Example: `output gray(0.5) + uniform_rgb(0.2)`
     """
-    noise = _white(context, stream, seed, "uniform", 3)
-    noise[..., :3] *= np.asarray(amount, F32)[..., None] if np.ndim(amount) else F32(amount)
-    return noise.astype(F32)
+    return _scaled_white(context, stream, amount, seed, "uniform", 3)
