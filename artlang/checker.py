@@ -422,7 +422,7 @@ class Checker:
                         "only vectors (.x .y) and colours (.r .g .b .a) have components")
         if node.name not in components:
             self.report(f"{kind_name(target.kind)} has no `.{node.name}`", node.name_span,
-                        f"its components are " + ", ".join(f"`.{c}`" for c in components))
+                        "its components are " + ", ".join(f"`.{c}`" for c in components))
         return ir.Component("num", node.span, *_flags(target), target=target,
                             index=components[node.name])
 
@@ -577,8 +577,8 @@ class Checker:
         if param.choices is not None and value.value not in param.choices:
             self.report(f"{where} must be one of " + ", ".join(f'"{c}"' for c in param.choices)
                         + f"; got \"{value.value}\"", span, did_you_mean(value.value, param.choices))
-        if param.literal and builtin.name == "image":
-            resolved = self.files.resolve(value.value, Path(span.file).resolve(), value.span, "image")
+        if param.path:
+            resolved = self.files.resolve(value.value, Path(span.file).resolve(), value.span, builtin.name)
             value = ir.Const("string", value.span, value=str(resolved))
         return value
 

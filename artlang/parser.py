@@ -236,4 +236,4 @@ def parse_source(text: str, file: str = "<sketch>", module_name: str = "main") -
     return ast.Module(file, module_name, _ToAst(file).transform(tree))
 
 
-__all__ = ["parse_source", "UnexpectedCharacters", "UnexpectedEOF", "UnexpectedToken"]
+__all__ = ["parse_source"]

@@ -139,5 +139,4 @@ def render_frame(program: ir.Program, frame: int = 0, **options) -> np.ndarray:
     return Renderer(program, **options).render(frame)
 
 
-__all__ = ["load_sketch", "load_source", "bind_params", "Renderer", "render_frame", "ArtError",
-           "Note", "RUNTIME"]
+__all__ = ["load_sketch", "load_source", "bind_params", "Renderer", "render_frame", "ArtError"]

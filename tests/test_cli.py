@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import ROOT, run_cli
 
 
 def write(folder: Path, text: str, name: str = "sketch.art") -> Path:
@@ -142,6 +141,16 @@ def test_builtins_lists_and_describes(cli):
     assert described.code == 0 and "fbm(p: vec2" in described.stdout and "example:" in described.stdout
     unknown = cli("builtins", "fmb")
     assert unknown.code == 2 and "did you mean `fbm`?" in unknown.stderr
+
+
+def test_noise_render_does_not_import_torch(tmp_path):
+    sketch = write(tmp_path, "canvas 16 x 16\noutput fbm(uv * 3) + gaussian(0.1)\n")
+    code = ("import sys; from artlang.cli import main; "
+            f"code = main(['render', {str(sketch)!r}, '-o', {str(tmp_path / 'o.png')!r}]); "
+            "assert code == 0, code; print('torch' in sys.modules, 'numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["False", "True"]
 
 
 def test_trivial_render_imports_neither_torch_nor_numba(tmp_path):

@@ -105,8 +105,8 @@ def param_notes(param) -> str:
     notes = [param.doc.rstrip(".")] if param.doc else []
     if param.uniform:
         notes.append("must be the same for every pixel (a number or a param)")
-    if param.literal:
-        notes.append("must be written as a literal")
+    if param.path:
+        notes.append("a file path relative to the sketch, checked before rendering")
     return "; ".join(notes)
 
 

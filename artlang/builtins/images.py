@@ -6,7 +6,7 @@ from .table import P, builtin
 
 
 @builtin(returns="color", category="images", per_pixel=True,
-         params=(P("path", "string", literal=True, doc="PNG, JPEG or WebP, relative to the sketch"),
+         params=(P("path", "string", path=True, doc="PNG, JPEG or WebP, relative to the sketch"),
                  P("fit", "string", "cover", choices=FITS, doc="how it is fitted to the canvas")))
 def image(context, path, fit):
     """An image file fitted to the canvas: `cover` crops, `contain` letterboxes, `stretch` distorts.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 REQUIRED = object()      # a parameter with no default
@@ -33,7 +33,7 @@ class Param:
     doc: str = ""
     choices: tuple[str, ...] | None = None   # allowed values of a string parameter
     uniform: bool = False                    # must be the same for every pixel (e.g. octaves)
-    literal: bool = False                    # must be written as a literal (e.g. an image path)
+    path: bool = False                       # a file path relative to the sketch, checked before rendering
 
     @property
     def required(self) -> bool:
