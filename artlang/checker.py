@@ -19,7 +19,7 @@ from .project import LoadedModules, ProjectFiles
 VECTORISH = ("num", "vec2", "color")
 COMPONENTS = {"vec2": {"x": 0, "y": 1}, "color": {"r": 0, "g": 1, "b": 2, "a": 3}}
 STATEMENT_NAMES = {ast.CanvasStmt: "canvas", ast.SeedStmt: "seed", ast.FramesStmt: "frames",
-                   ast.FpsStmt: "fps", ast.OutputStmt: "output"}
+                   ast.FpsStmt: "fps"}
 LIBRARY_STATEMENTS = (ast.ImportStmt, ast.LetStmt, ast.FnStmt)
 
 
@@ -613,8 +613,6 @@ class Checker:
                 defined[let.name] = let.name_span
                 local.names[let.name] = self.expression(let.value, local, inner)
             return self.expression(statement.body.result, local, inner)
-        except _Reported:
-            raise
         finally:
             self.function_stack.pop()
 

@@ -82,7 +82,6 @@ class Plan:
     def render_frame(self, context: FrameContext) -> np.ndarray:
         region = context.region
         image = np.zeros((region.height, region.width, 4), dtype=F32)
-        context.frame_memo = {}
         with np.errstate(all="ignore"):
             for evaluate, mode, opacity in self.layers:
                 layer = np.nan_to_num(np.asarray(evaluate(context), dtype=F32), nan=0.0,

@@ -41,6 +41,7 @@ class FrameContext:
     region: Region | None = None
     files: "object | None" = None            # a project.ProjectFiles, for image()
     cache: dict = field(default_factory=dict)  # values that do not change between frames
+    frame_memo: dict = field(default_factory=dict)  # values shared within this frame
 
     def __post_init__(self):
         if self.region is None:
