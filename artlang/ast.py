@@ -50,6 +50,12 @@ class Name:
 
 
 @dataclass(eq=False)
+class ListExpr:
+    items: list["Expr"]
+    span: Span
+
+
+@dataclass(eq=False)
 class Argument:
     value: "Expr"
     keyword: str | None
@@ -104,7 +110,7 @@ class Conditional:
     span: Span
 
 
-Expr = Union[Number, Color, String, Name, Call, Member, Binary, Logical, Unary, Conditional]
+Expr = Union[Number, Color, String, Name, ListExpr, Call, Member, Binary, Logical, Unary, Conditional]
 
 
 # ── statements ─────────────────────────────────────────────────────────────────────────────────
@@ -227,4 +233,6 @@ def children(node) -> list:
             return [node.operand]
         case Conditional():
             return [node.condition, node.then, node.otherwise]
+        case ListExpr():
+            return list(node.items)
     return []

@@ -337,6 +337,8 @@ class Checker:
                 return ir.Const("string", node.span, value=value)
             case ast.Name():
                 return self.name(node, scope)
+            case ast.ListExpr():
+                return self.list_value(node, scope, site)
             case ast.Member():
                 return self.member(node, scope, site)
             case ast.Call():
@@ -372,6 +374,27 @@ class Checker:
                 return ir.Select(kind, node.span, *_flags(condition, then, otherwise),
                                  condition=condition, then=then, otherwise=otherwise)
         raise AssertionError(f"unhandled expression {node!r}")
+
+    def list_value(self, node: ast.ListExpr, scope: Scope, site: _Site) -> ir.Node:
+        items = [self.expression(item, scope, site) for item in node.items]
+        if not items:
+            self.report("an empty list", node.span, "write at least one number, e.g. `[1, 2, 1]`")
+        for item, source in zip(items, node.items):
+            if item.kind not in ("num", "list"):
+                self.report(f"a list holds numbers (or lists of numbers); this is {kind_name(item.kind)}",
+                            source.span)
+            if item.per_pixel:
+                self.report("a list item must be the same for every pixel", source.span,
+                            "use numbers, params or `t` here, not something that depends on uv or noise")
+        kinds = {item.kind for item in items}
+        if len(kinds) > 1:
+            self.report("a list mixes numbers and lists", node.span, "make every row a list, e.g. `[[1, 2], [3, 4]]`")
+        if kinds == {"list"}:
+            lengths = {len(item.items) for item in items}
+            if len(lengths) > 1 or any(isinstance(i, ir.ListValue) and
+                                       {c.kind for c in i.items} != {"num"} for i in items):
+                self.report("the rows of a list must be lists of numbers of the same length", node.span)
+        return ir.ListValue("list", node.span, False, any(i.animated for i in items), items=tuple(items))
 
     def name(self, node: ast.Name, scope: Scope) -> ir.Node:
         binding = scope.lookup(node.name)
@@ -488,10 +511,20 @@ class Checker:
                     "only built-ins and functions made with `fn` can be called")
 
     def bind_arguments(self, node: ast.Call, name: str, param_names: list[str],
-                       required: list[str]) -> dict[str, ast.Argument]:
-        bound: dict[str, ast.Argument] = {}
+                       required: list[str], variadic: str | None = None) -> dict:
+        """Arguments by parameter name; a variadic parameter gets the list of the extra positionals."""
+        bound: dict = {}
         positional = [a for a in node.arguments if a.keyword is None]
-        signature = f"`{name}({', '.join(param_names)})`"
+        signature = f"`{name}({', '.join(('*' if p == variadic else '') + p for p in param_names)})`"
+        if variadic is not None:
+            fixed = param_names[:-1]
+            extra = positional[len(fixed):]
+            if variadic in required and not extra:
+                self.report(f"`{name}` needs at least one `{variadic}`", node.span,
+                            f"the signature is {signature}")
+            bound[variadic] = extra
+            param_names, positional = fixed, positional[:len(fixed)]
+            required = [r for r in required if r != variadic]
         if len(positional) > len(param_names):
             self.report(f"`{name}` takes at most {len(param_names)} argument"
                         f"{'s' if len(param_names) != 1 else ''}, got {len(positional)}",
@@ -502,7 +535,8 @@ class Checker:
                 if seen_keyword:
                     self.report("a positional argument after a keyword argument", argument.span,
                                 "put positional arguments first")
-                bound[param_names[len(bound)]] = argument
+                if argument in positional:
+                    bound[param_names[positional.index(argument)]] = argument
                 continue
             seen_keyword = True
             if argument.keyword not in param_names:
@@ -520,39 +554,40 @@ class Checker:
 
     def builtin_call(self, node: ast.Call, builtin: Builtin, scope: Scope, site: _Site) -> ir.Node:
         names = [p.name for p in builtin.params]
-        bound = self.bind_arguments(node, builtin.name, names, [p.name for p in builtin.params
-                                                                  if p.required])
+        variadic = builtin.params[-1].name if builtin.params and builtin.params[-1].variadic else None
+        bound = self.bind_arguments(node, builtin.name, names,
+                                    [p.name for p in builtin.params if p.required], variadic)
         stream = site.next_stream(builtin.name) if builtin.random else None
-        values: dict[str, ir.Node | None] = {}
+        # (parameter, value node, span) for every value given or defaulted, variadic ones included
+        given: list[tuple] = []
         for param in builtin.params:
+            if param.variadic:
+                given += [(param, self.expression(a.value, scope, site), a.span) for a in bound[param.name]]
+                continue
             argument = bound.get(param.name)
-            if argument is None:
-                values[param.name] = None if param.default is ABSENT else \
-                    ir.Const(_default_kind(param), None, value=param.default)
-            else:
-                values[param.name] = self.expression(argument.value, scope, site)
+            if argument is not None:
+                given.append((param, self.expression(argument.value, scope, site), argument.span))
+            elif param.default is not ABSENT:
+                given.append((param, ir.Const(_default_kind(param), None, value=param.default), node.span))
         generic = None
-        generic_params = [p for p in builtin.params if p.kind == "T" and values[p.name] is not None]
-        for param in generic_params:
-            value = values[param.name]
+        for param, value, span in given:
+            if param.kind != "T":
+                continue
             if value.kind not in VECTORISH:
                 self.report(f"argument `{param.name}` of `{builtin.name}` must be a number, vector or "
-                            f"colour; this is {kind_name(value.kind)}", bound[param.name].span
-                            if param.name in bound else node.span)
+                            f"colour; this is {kind_name(value.kind)}", span)
             joined = value.kind if generic is None else join_kinds(generic, value.kind)
             if joined is None:
                 self.report(f"the arguments of `{builtin.name}` mix {kind_name(generic)} and "
-                            f"{kind_name(value.kind)}", bound[param.name].span,
-                            "use the same kind for all of them")
+                            f"{kind_name(value.kind)}", span, "use the same kind for all of them")
             generic = joined
+        checked = [(param, self.check_argument(builtin, param, value, generic, span))
+                   for param, value, span in given]
         arguments = []
         for param in builtin.params:
-            value = values[param.name]
-            span = bound[param.name].span if param.name in bound else node.span
-            if value is not None:
-                value = self.check_argument(builtin, param, value, generic, span)
-            arguments.append(value)
-        present = [a for a in arguments if a is not None]
+            values = [value for owner, value in checked if owner is param]
+            arguments.append(tuple(values) if param.variadic else (values[0] if values else None))
+        present = ir.child_nodes(ir.BuiltinCall("num", None, arguments=tuple(arguments)))
         returns = generic if builtin.returns == "T" else builtin.returns
         return ir.BuiltinCall(returns, node.span, builtin.per_pixel or any(a.per_pixel for a in present),
                               builtin.animated or any(a.animated for a in present),

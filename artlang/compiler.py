@@ -20,7 +20,8 @@ from .context import FrameContext
 F32 = np.float32
 HUGE = 1e30          # what an infinite value becomes before compositing (the writer clips it to 1)
 Evaluator = Callable[[FrameContext], np.ndarray]
-_FOLDABLE = (ir.Arithmetic, ir.Comparison, ir.Logic, ir.Negate, ir.Select, ir.Component, ir.Promote)
+_FOLDABLE = (ir.Arithmetic, ir.Comparison, ir.Logic, ir.Negate, ir.Select, ir.Component, ir.Promote,
+             ir.ListValue)
 _EXPENSIVE = (ir.BuiltinCall, ir.Select)
 
 
@@ -114,8 +115,12 @@ class Compiler:
             case ir.ParamRef(name=name):
                 parts += [name, repr(self.param_values[name])]
             case ir.BuiltinCall():
-                parts += [node.builtin.name, node.generic_kind, node.stream,
-                          *("-" if a is None else self.key(a) for a in node.arguments)]
+                parts += [node.builtin.name, node.generic_kind, node.stream]
+                for argument in node.arguments:
+                    if isinstance(argument, tuple):
+                        parts.append("(" + ",".join(self.key(a) for a in argument) + ")")
+                    else:
+                        parts.append("-" if argument is None else self.key(argument))
             case ir.Component(index=index):
                 parts += [str(index), self.key(node.target)]
             case _:
@@ -208,6 +213,9 @@ class Compiler:
             case ir.Promote(kind=kind):
                 operand = self.compile(node.operand)
                 return lambda context: promote(operand(context), kind)
+            case ir.ListValue(items=items):
+                compiled = [self.compile(item) for item in items]
+                return lambda context: np.stack([np.asarray(f(context), F32) for f in compiled])
         raise AssertionError(f"cannot compile {type(node).__name__}")
 
     def build_arithmetic(self, node: ir.Arithmetic) -> Evaluator:
@@ -236,31 +244,38 @@ class Compiler:
 
     def build_call(self, node: ir.BuiltinCall) -> Evaluator:
         builtin = node.builtin
-        arguments = [None if a is None else self.compile(a) for a in node.arguments]
-        kinds = [None if a is None else a.kind for a in node.arguments]
         generic = node.generic_kind
-        params = builtin.params
-        implementation = builtin.implementation
-        stream = node.stream
         rgb_only = generic == "color" and builtin.returns == "T" and builtin.keeps_alpha
         expand = _vectorial(generic or "") and builtin.returns == "T"
+        implementation, stream = builtin.implementation, node.stream
+        alpha_from = []                     # evaluators whose alpha the result keeps (rgb_only)
+
+        def prepare(param, argument: ir.Node | None) -> Evaluator | None:
+            """The evaluator of one argument, shaped as the implementation wants it."""
+            if argument is None:
+                return None
+            evaluate = self.compile(argument)
+            if param.kind == "T" and rgb_only:
+                alpha_from.append(evaluate)
+                return lambda context: evaluate(context)[..., :3]
+            if expand and argument.kind == "num":
+                return lambda context: np.asarray(evaluate(context))[..., None]
+            return evaluate
+
+        prepared = []
+        for param, argument in zip(builtin.params, node.arguments):
+            if param.variadic:
+                many = [prepare(param, a) for a in argument]
+                prepared.append(lambda context, many=many: [f(context) for f in many])
+            else:
+                one = prepare(param, argument)
+                prepared.append((lambda context: None) if one is None else one)
+        leading = (stream,) if stream is not None else ()
 
         def call(context):
-            values = []
-            alpha = None
-            for param, argument, kind in zip(params, arguments, kinds):
-                value = None if argument is None else argument(context)
-                if value is not None and param.kind == "T" and rgb_only:
-                    alpha = value[..., 3:] if alpha is None else alpha
-                    value = value[..., :3]
-                elif value is not None and expand and kind == "num":
-                    value = np.asarray(value)[..., None]
-                values.append(value)
-            if stream is not None:
-                result = implementation(context, stream, *values)
-            else:
-                result = implementation(context, *values)
+            result = implementation(context, *leading, *(f(context) for f in prepared))
             if rgb_only:
+                alpha = alpha_from[0](context)[..., 3:]
                 shape = np.broadcast_shapes(result.shape[:-1], alpha.shape[:-1])
                 result = np.concatenate([np.broadcast_to(result, shape + (3,)),
                                          np.broadcast_to(alpha, shape + (1,))], axis=-1)

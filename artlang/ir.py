@@ -83,6 +83,11 @@ class Component(Node):
 
 
 @dataclass(eq=False)
+class ListValue(Node):
+    items: tuple = ()                      # numbers, or lists of equal length (a matrix)
+
+
+@dataclass(eq=False)
 class Promote(Node):
     operand: Node | None = None            # a num becoming a vec2 (splat) or a colour (gray)
 
@@ -130,7 +135,15 @@ def child_nodes(node: Node) -> list[Node]:
     """The operands of a node (absent optional arguments left out)."""
     match node:
         case BuiltinCall():
-            return [a for a in node.arguments if a is not None]
+            flat = []
+            for argument in node.arguments:
+                if isinstance(argument, tuple):        # the values of a variadic parameter
+                    flat.extend(argument)
+                elif argument is not None:
+                    flat.append(argument)
+            return flat
+        case ListValue():
+            return list(node.items)
         case Arithmetic() | Comparison() | Logic():
             return [n for n in (node.left, node.right) if n is not None]
         case Negate() | Promote():

@@ -14,7 +14,8 @@ from .syntax_errors import describe_syntax_error
 
 # A newline is kept only after a token that can end a statement; anywhere else (after an operator,
 # a comma, `=`, `(`...) and inside parentheses it is dropped, so expressions continue over lines.
-_ENDS_STATEMENT = {"NAME", "NUMBER", "INT", "SIZE", "COLOR", "STRING", "RPAR", "RBRACE"}
+_ENDS_STATEMENT = {"NAME", "NUMBER", "INT", "SIZE", "COLOR", "STRING", "RPAR", "RSQB", "RBRACE"}
+_OPENING, _CLOSING = {"LPAR", "LSQB"}, {"RPAR", "RSQB"}
 
 
 class NewlinePostLexer:
@@ -32,9 +33,9 @@ class NewlinePostLexer:
             if token.type == "_NL":
                 if self.open_parens or previous is None or previous.type not in _ENDS_STATEMENT:
                     continue
-            elif token.type == "LPAR":
+            elif token.type in _OPENING:
                 self.open_parens.append(token)
-            elif token.type == "RPAR" and self.open_parens:
+            elif token.type in _CLOSING and self.open_parens:
                 self.open_parens.pop()
             previous = token
             yield token
@@ -178,6 +179,10 @@ class _ToAst(Transformer):
     def call(self, meta, children):
         callee, *arguments = children
         return ast.Call(callee, [a for a in arguments if a is not None], self.span(meta))
+
+    @v_args(meta=True)
+    def list(self, meta, children):
+        return ast.ListExpr([c for c in children if c is not None], self.span(meta))
 
     @v_args(meta=True)
     def argument(self, meta, children):

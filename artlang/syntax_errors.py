@@ -111,8 +111,6 @@ CHARACTER_HINTS: dict[str, tuple[str, str]] = {
     '"': ("this string is not closed", "strings are written in double quotes on one line: \"photo.png\""),
     "'": ("unexpected `'`", "strings use double quotes: \"photo.png\""),
     ";": ("unexpected `;`", "a statement ends at the end of its line; no `;` is needed"),
-    "[": ("unexpected `[`", "write a 2-vector as `vec(x, y)`"),
-    "]": ("unexpected `]`", "write a 2-vector as `vec(x, y)`"),
     ".": ("unexpected `.`", "write numbers with a leading digit, e.g. `0.5`"),
     "#": ("`#` starts a colour only with 3, 4, 6 or 8 hex digits", "e.g. `#f80` or `#ff8800`"),
     "$": ("unexpected `$`", "names are made of letters, digits and `_`"),
@@ -124,7 +122,7 @@ CHARACTER_HINTS: dict[str, tuple[str, str]] = {
 _TERMINAL_NAMES = {
     "NAME": "a name", "NUMBER": "a number", "INT": "a whole number", "SIZE": "a size like 800 x 600",
     "COLOR": "a colour", "STRING": "a string", "_NL": "end of line", "$END": "end of file",
-    "LPAR": "`(`", "RPAR": "`)`", "COMMA": "`,`", "EQUAL": "`=`", "LBRACE": "`{`", "RBRACE": "`}`",
+    "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`", "EQUAL": "`=`", "LBRACE": "`{`", "RBRACE": "`}`",
     "DOT": "`.`", "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "PERCENT": "`%`",
     "POWER": "`**`", "COMPARE": "a comparison", "__ANON_0": "`..`",
 }

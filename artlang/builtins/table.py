@@ -7,8 +7,10 @@ kinds, "did you mean"), the compiler, `artlang check`, the generated reference i
 tests all read `BUILTINS`. This module imports no numpy: the checker reads the table without it.
 
 Kinds: "num" (a number, or a field of numbers over the canvas), "vec2", "color" (RGBA),
-"bool", "string". "T" in a signature means "num, vec2 or color, the same for every T parameter";
-a number passed where a vec2 or colour is wanted is promoted (splat / gray).
+"bool", "string", "list" (numbers or equal-length lists of numbers, the same for every pixel:
+`[1, 2, 1]`, `[[0, 1], [1, 0]]`). "T" in a signature means "num, vec2 or color, the same for every
+T parameter"; a number passed where a vec2 or colour is wanted is promoted (splat / gray). A
+`variadic` last parameter takes any number of positional values (the implementation gets a list).
 """
 from __future__ import annotations
 
@@ -20,9 +22,9 @@ from typing import Any, Callable
 REQUIRED = object()      # a parameter with no default
 ABSENT = None            # an optional parameter that may be left out (the implementation gets None)
 
-KINDS = ("num", "vec2", "color", "bool", "string")
+KINDS = ("num", "vec2", "color", "bool", "string", "list")
 KIND_NAMES = {"num": "a number", "vec2": "a 2-vector", "color": "a colour", "bool": "a condition",
-              "string": "a string", "T": "a number, vector or colour"}
+              "string": "a string", "list": "a list", "T": "a number, vector or colour"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Param:
     choices: tuple[str, ...] | None = None   # allowed values of a string parameter
     uniform: bool = False                    # must be the same for every pixel (e.g. octaves)
     path: bool = False                       # a file path relative to the sketch, checked before rendering
+    variadic: bool = False                   # the last parameter may take any number of values
 
     @property
     def required(self) -> bool:
@@ -62,7 +65,9 @@ class Builtin:
     def signature(self) -> str:
         parts = []
         for p in self.params:
-            if p.required:
+            if p.variadic:
+                parts.append(f"*{p.name}: {p.kind}")
+            elif p.required:
                 parts.append(f"{p.name}: {p.kind}")
             elif p.default is ABSENT:
                 parts.append(f"{p.name}: {p.kind} = none")

@@ -1,0 +1,1 @@
+"""filters built-ins (being written)."""

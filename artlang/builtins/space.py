@@ -1,0 +1,1 @@
+"""space built-ins (being written)."""
