@@ -512,23 +512,27 @@ class Checker:
 
     def bind_arguments(self, node: ast.Call, name: str, param_names: list[str],
                        required: list[str], variadic: str | None = None) -> dict:
-        """Arguments by parameter name; a variadic parameter gets the list of the extra positionals."""
+        """Arguments by parameter name, as Python binds them.
+
+        A variadic parameter gets the list of the positionals left over after the parameters
+        before it; parameters after it can only be given by keyword.
+        """
         bound: dict = {}
         positional = [a for a in node.arguments if a.keyword is None]
         signature = f"`{name}({', '.join(('*' if p == variadic else '') + p for p in param_names)})`"
+        by_position = param_names
         if variadic is not None:
-            fixed = param_names[:-1]
-            extra = positional[len(fixed):]
-            if variadic in required and not extra:
+            by_position = param_names[:param_names.index(variadic)]
+            bound[variadic] = positional[len(by_position):]
+            if variadic in required and not bound[variadic]:
                 self.report(f"`{name}` needs at least one `{variadic}`", node.span,
                             f"the signature is {signature}")
-            bound[variadic] = extra
-            param_names, positional = fixed, positional[:len(fixed)]
-            required = [r for r in required if r != variadic]
-        if len(positional) > len(param_names):
-            self.report(f"`{name}` takes at most {len(param_names)} argument"
-                        f"{'s' if len(param_names) != 1 else ''}, got {len(positional)}",
-                        positional[len(param_names)].span, f"the signature is {signature}")
+            positional = positional[:len(by_position)]
+        if len(positional) > len(by_position):
+            self.report(f"`{name}` takes at most {len(by_position)} argument"
+                        f"{'s' if len(by_position) != 1 else ''}, got {len(positional)}",
+                        positional[len(by_position)].span, f"the signature is {signature}")
+        by_keyword = [p for p in param_names if p != variadic]
         seen_keyword = False
         for argument in node.arguments:
             if argument.keyword is None:
@@ -536,12 +540,12 @@ class Checker:
                     self.report("a positional argument after a keyword argument", argument.span,
                                 "put positional arguments first")
                 if argument in positional:
-                    bound[param_names[positional.index(argument)]] = argument
+                    bound[by_position[positional.index(argument)]] = argument
                 continue
             seen_keyword = True
-            if argument.keyword not in param_names:
+            if argument.keyword not in by_keyword:
                 self.report(f"`{name}` has no parameter `{argument.keyword}`", argument.span,
-                            did_you_mean(argument.keyword, param_names) or f"the signature is {signature}")
+                            did_you_mean(argument.keyword, by_keyword) or f"the signature is {signature}")
             if argument.keyword in bound:
                 self.report(f"`{argument.keyword}` is given twice", argument.span)
             bound[argument.keyword] = argument
@@ -554,7 +558,7 @@ class Checker:
 
     def builtin_call(self, node: ast.Call, builtin: Builtin, scope: Scope, site: _Site) -> ir.Node:
         names = [p.name for p in builtin.params]
-        variadic = builtin.params[-1].name if builtin.params and builtin.params[-1].variadic else None
+        variadic = next((p.name for p in builtin.params if p.variadic), None)
         bound = self.bind_arguments(node, builtin.name, names,
                                     [p.name for p in builtin.params if p.required], variadic)
         stream = site.next_stream(builtin.name) if builtin.random else None
@@ -588,6 +592,7 @@ class Checker:
             values = [value for owner, value in checked if owner is param]
             arguments.append(tuple(values) if param.variadic else (values[0] if values else None))
         present = ir.child_nodes(ir.BuiltinCall("num", None, arguments=tuple(arguments)))
+        generic = generic or "num"          # no T argument given: T is a number
         returns = generic if builtin.returns == "T" else builtin.returns
         return ir.BuiltinCall(returns, node.span, builtin.per_pixel or any(a.per_pixel for a in present),
                               builtin.animated or any(a.animated for a in present),

@@ -10,7 +10,8 @@ Kinds: "num" (a number, or a field of numbers over the canvas), "vec2", "color" 
 "bool", "string", "list" (numbers or equal-length lists of numbers, the same for every pixel:
 `[1, 2, 1]`, `[[0, 1], [1, 0]]`). "T" in a signature means "num, vec2 or color, the same for every
 T parameter"; a number passed where a vec2 or colour is wanted is promoted (splat / gray). A
-`variadic` last parameter takes any number of positional values (the implementation gets a list).
+`variadic` parameter takes the positional values left over (the implementation gets a list); the
+parameters after it can only be given by keyword, as in Python.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class Param:
     choices: tuple[str, ...] | None = None   # allowed values of a string parameter
     uniform: bool = False                    # must be the same for every pixel (e.g. octaves)
     path: bool = False                       # a file path relative to the sketch, checked before rendering
-    variadic: bool = False                   # the last parameter may take any number of values
+    variadic: bool = False                   # takes any number of positional values; later ones are keyword-only
 
     @property
     def required(self) -> bool:
