@@ -41,19 +41,23 @@ def composite(backdrop: np.ndarray, source: np.ndarray, mode: str = "normal",
               opacity=1.0) -> np.ndarray:
     """Composite straight-alpha RGBA `source` over `backdrop` with a blend mode (W3C formula).
 
+    Both alphas, and the source's alpha times `opacity`, are clamped to 0..1 first. Where the source
+    is invisible (alpha or opacity 0) the backdrop is returned unchanged; where both are
+    transparent the result is transparent black.
+
     >>> import numpy as np
     >>> composite(np.array([0.2, 0.4, 0.6, 1.0]), np.array([0.5, 0.5, 0.5, 1.0]), "multiply").round(2)
     array([0.1, 0.2, 0.3, 1. ])
     """
     shape = np.broadcast_shapes(backdrop.shape, source.shape)
-    cb, ab = backdrop[..., :3], backdrop[..., 3:4]
+    cb, ab = backdrop[..., :3], np.clip(backdrop[..., 3:4], 0, 1)
     cs = source[..., :3]
-    as_ = source[..., 3:4] * np.asarray(opacity, np.float32)[..., None] if np.ndim(opacity) \
-        else source[..., 3:4] * np.float32(opacity)
+    as_ = np.clip(source[..., 3:4] * np.asarray(opacity, np.float32)[..., None], 0, 1)
     mixed = BLEND_MODES[mode].mix(cb, cs)
     alpha = as_ + ab * (1 - as_)
     premultiplied = as_ * (1 - ab) * cs + as_ * ab * mixed + (1 - as_) * ab * cb
-    colour = np.where(alpha > 0, premultiplied / np.where(alpha > 0, alpha, 1), 0)
+    colour = np.where(as_ > 0, premultiplied / np.where(alpha > 0, alpha, 1), cb)  # invisible: backdrop as it was
+    colour = np.where(alpha > 0, colour, 0)
     out = np.concatenate([np.broadcast_to(colour, shape[:-1] + (3,)),
                           np.broadcast_to(alpha, shape[:-1] + (1,))], axis=-1)
     return out.astype(np.float32)

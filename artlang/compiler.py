@@ -16,6 +16,7 @@ import numpy as np
 from . import ir
 from .blend import composite
 from .context import FrameContext
+from .errors import ArtError, Diagnostic
 
 F32 = np.float32
 HUGE = 1e30          # what an infinite value becomes before compositing (the writer clips it to 1)
@@ -53,6 +54,14 @@ def _arithmetic(operator: str):
 def _comparison(operator: str):
     return {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
             ">": np.greater, ">=": np.greater_equal}[operator]
+
+
+def located(failure: ArtError, span) -> ArtError:
+    """The failure with the call's span on every diagnostic that has none."""
+    failure.diagnostics = [d if d.span is not None else
+                           Diagnostic(d.message, span, d.hint, d.label, d.notes, d.severity)
+                           for d in failure.diagnostics]
+    return failure
 
 
 def promote(value, kind: str):
@@ -273,7 +282,10 @@ class Compiler:
         leading = (stream,) if stream is not None else ()
 
         def call(context):
-            result = implementation(context, *leading, *(f(context) for f in prepared))
+            try:
+                result = implementation(context, *leading, *(f(context) for f in prepared))
+            except ArtError as failure:
+                raise located(failure, node.span) from None
             if rgb_only:
                 alpha = alpha_from[0](context)[..., 3:]
                 shape = np.broadcast_shapes(result.shape[:-1], alpha.shape[:-1])

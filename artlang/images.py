@@ -1,36 +1,86 @@
-"""Loading image files into float32 RGBA canvases."""
+"""Loading image files into float32 RGBA canvases: crop, then fit to the canvas.
+
+The picture is resampled once from the file's own pixels (Lanczos, premultiplied by Pillow), and
+only the part that lands on the canvas is resampled, so a small crop of a large photo stays sharp
+and a huge `cover` costs no more than the canvas.
+"""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
 from .errors import RUNTIME, error
 
-FITS = ("cover", "contain", "stretch")
+FITS = ("cover", "contain", "stretch", "none")
 
 
-def load_fitted(path: Path, width: int, height: int, fit: str) -> np.ndarray:
-    """Read an image file and fit it to width x height as float32 RGBA in 0..1."""
-    from PIL import Image, UnidentifiedImageError
+def _open(path: Path):
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path) as opened:
-            picture = opened.convert("RGBA")
+            upright = ImageOps.exif_transpose(opened)      # phone photos store their rotation apart
+            return upright.convert("RGBA")
     except Image.DecompressionBombError as failure:
         raise error(f"image `{path.name}` is too large to open safely ({failure})", stage=RUNTIME,
                     hint="resize it first; artlang refuses images that could exhaust memory") from None
     except (UnidentifiedImageError, OSError, ValueError) as failure:
         raise error(f"cannot read image `{path.name}`: {failure}", stage=RUNTIME,
                     hint="use a PNG, JPEG or WebP file") from None
-    source_w, source_h = picture.size
-    resample = Image.Resampling.LANCZOS
+
+
+def crop_box(crop, width: int, height: int) -> tuple[float, float, float, float]:
+    """The crop `[left, top, right, bottom]` (fractions of the picture, from its top-left corner) in
+    pixels of a width x height picture; the whole picture when `crop` is None.
+
+    >>> crop_box([0.25, 0, 0.75, 0.5], 200, 100)
+    (50.0, 0.0, 150.0, 50.0)
+    """
+    if crop is None:
+        return 0.0, 0.0, float(width), float(height)
+    values = np.asarray(crop, np.float64)
+    if values.shape != (4,) or not np.isfinite(values).all():
+        raise error(f"a crop is four numbers `[left, top, right, bottom]`, got {values.tolist()}",
+                    stage=RUNTIME, hint="fractions of the picture from its top-left corner, e.g. "
+                                        "`[0.25, 0.25, 0.75, 0.75]` for the middle")
+    left, top, right, bottom = values.tolist()
+    if not (0 <= left < right <= 1 and 0 <= top < bottom <= 1):
+        raise error(f"the crop [{left:g}, {top:g}, {right:g}, {bottom:g}] is not a rectangle inside "
+                    "the picture", stage=RUNTIME,
+                    hint="each number is from 0 to 1, with left < right and top < bottom")
+    return left * width, top * height, right * width, bottom * height
+
+
+def load_fitted(path: Path, width: int, height: int, fit: str, crop=None) -> np.ndarray:
+    """Read an image file, crop it and fit it to width x height as float32 RGBA in 0..1."""
+    from PIL import Image
+
+    picture = _open(path)
+    left, top, right, bottom = crop_box(crop, *picture.size)
+    if crop is not None:      # cut first, so resampling cannot reach pixels beyond the crop
+        whole = (math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom))
+        picture = picture.crop(whole)
+        left, top, right, bottom = left - whole[0], top - whole[1], right - whole[0], bottom - whole[1]
+    crop_w, crop_h = right - left, bottom - top
     if fit == "stretch":
-        fitted = picture.resize((width, height), resample)
+        scale_x, scale_y = width / crop_w, height / crop_h
+    elif fit == "none":
+        scale_x = scale_y = 1.0
     else:
-        scale = (max if fit == "cover" else min)(width / source_w, height / source_h)
-        new_w, new_h = max(1, round(source_w * scale)), max(1, round(source_h * scale))
-        resized = picture.resize((new_w, new_h), resample)
-        fitted = Image.new("RGBA", (width, height), (0, 0, 0, 0))
-        fitted.paste(resized, ((width - new_w) // 2, (height - new_h) // 2))
-    return np.asarray(fitted, dtype=np.float32) / np.float32(255.0)
+        scale_x = scale_y = (max if fit == "cover" else min)(width / crop_w, height / crop_h)
+    # where the cropped picture lands on the canvas, centred, and the part of that on the canvas
+    x0, y0 = (width - crop_w * scale_x) / 2, (height - crop_h * scale_y) / 2
+    visible = (max(0, round(x0)), max(0, round(y0)),
+               min(width, round(x0 + crop_w * scale_x)), min(height, round(y0 + crop_h * scale_y)))
+    canvas = np.zeros((height, width, 4), np.float32)
+    vx0, vy0, vx1, vy1 = visible
+    if vx1 > vx0 and vy1 > vy0:
+        box = (min(max(left + (vx0 - x0) / scale_x, left), right),
+               min(max(top + (vy0 - y0) / scale_y, top), bottom),
+               min(max(left + (vx1 - x0) / scale_x, left), right),
+               min(max(top + (vy1 - y0) / scale_y, top), bottom))
+        part = picture.resize((vx1 - vx0, vy1 - vy0), Image.Resampling.LANCZOS, box=box)
+        canvas[vy0:vy1, vx0:vx1] = np.asarray(part, dtype=np.float32) / np.float32(255.0)
+    return canvas

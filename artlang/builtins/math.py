@@ -208,6 +208,9 @@ def clamp(context, x, low, high):
 def mix(context, a, b, amount):
     """Linear interpolation `a + (b - a) * amount`; on colours, alpha is mixed too.
 
+    Colours are mixed as their sRGB-encoded numbers; `mix_linear` mixes in linear light and
+    `mix_oklab` perceptually.
+
     Example: `output mix(#1d2b53, #ff77a8, st.x)`
     """
     return _f32(a + (b - a) * amount)

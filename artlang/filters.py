@@ -1,0 +1,368 @@
+"""Neighbourhood filters on float32 images: gaussian blur, unsharp mask, Sobel, convolution, sampling.
+
+Images are (H, W, C) float32 arrays (C = 4 for straight-alpha RGBA). The filters here know nothing
+about sketches; `builtins/filters.py` declares the built-ins that call them.
+
+- **Edges** are mirrored (`d c b a | a b c d | d c b a`, numpy's "symmetric" padding): a blur keeps
+  the mean of the picture exactly, and a flat picture has no edges at its border.
+- **Speed**: the loops are numba kernels (`nogil`, `cache=True`, no `fastmath`, so bytes do not depend
+  on whether a kernel was just compiled or loaded from the cache). Each output row is computed on its
+  own from the source, so the rows are shared out over the same number of threads as the noise
+  kernels (`noise.set_threads`), and the result does not depend on that number. numba is imported
+  when the first filter runs.
+- **Order of summation** is fixed (tap by tap, then left to right), so results are deterministic.
+"""
+from __future__ import annotations
+
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+F32 = np.float32
+TRUNCATE = 3.0                      # a gaussian is cut off at 3 standard deviations
+MIN_VALUES_PER_THREAD = 65536       # fewer values than this per thread are not worth a thread
+LUMA = (0.2126, 0.7152, 0.0722)     # Rec. 709 weights, applied to the sRGB values
+
+__all__ = ["gaussian_weights", "blur", "unsharp", "convolve", "sobel", "luma", "premultiply",
+           "unpremultiply", "sample"]
+
+
+# --- kernels (compiled on first use) ---------------------------------------------------------------
+
+_KERNELS: dict = {}
+
+
+def _kernels() -> dict:
+    if _KERNELS:
+        return _KERNELS
+    from numba import njit
+
+    jit = njit(cache=True, nogil=True)
+
+    @jit
+    def mirror(i, n):
+        """Index i (any integer) reflected into 0..n-1 with the edge pixel repeated."""
+        period = 2 * n
+        i = i % period
+        return i if i < n else period - 1 - i
+
+    @jit
+    def correlate_row(line, channels, weights, out):
+        """out = sum_k weights[k] * line shifted by (k - r) pixels, mirrored at the ends."""
+        width_c = line.size
+        width = width_c // channels
+        radius = weights.size // 2
+        for j in range(width_c):
+            out[j] = 0.0
+        for k in range(weights.size):
+            w = weights[k]
+            offset = (k - radius) * channels
+            start = max(0, -offset)
+            stop = min(width_c, width_c - offset)
+            source = line[start + offset:stop + offset]   # the interior: a plain shifted row (SIMD)
+            target = out[start:stop]
+            for j in range(stop - start):
+                target[j] += w * source[j]
+            for j in range(0, min(start, width_c)):    # the left border
+                source = mirror(j // channels + k - radius, width) * channels + j % channels
+                out[j] += w * line[source]
+            for j in range(max(stop, start), width_c):  # the right border
+                source = mirror(j // channels + k - radius, width) * channels + j % channels
+                out[j] += w * line[source]
+
+    @jit
+    def separable(source, channels, vertical, horizontal, unpremultiply, out, first, end):
+        """Rows first..end-1 of the separable filter vertical x horizontal of source (H, W*C)."""
+        height, width_c = source.shape
+        radius = vertical.size // 2
+        line = np.empty(width_c, np.float32)
+        for y in range(first, end):
+            for j in range(width_c):
+                line[j] = 0.0
+            for k in range(vertical.size):
+                w = vertical[k]
+                row = source[mirror(y + k - radius, height)]
+                for j in range(width_c):
+                    line[j] += w * row[j]
+            target = out[y]
+            correlate_row(line, channels, horizontal, target)
+            if unpremultiply:
+                for x in range(width_c // channels):
+                    alpha = target[x * channels + channels - 1]
+                    for c in range(channels - 1):
+                        target[x * channels + c] = target[x * channels + c] / alpha if alpha > 0 else 0.0
+
+    @jit
+    def correlate(source, channels, weights, out, first, end):
+        """Rows first..end-1 of the 2-D correlation of source (H, W*C) with weights (kh, kw)."""
+        height, width_c = source.shape
+        radius = weights.shape[0] // 2
+        line = np.empty(width_c, np.float32)
+        for y in range(first, end):
+            target = out[y]
+            for j in range(width_c):
+                target[j] = 0.0
+            for k in range(weights.shape[0]):
+                correlate_row(source[mirror(y + k - radius, height)], channels, weights[k], line)
+                for j in range(width_c):
+                    target[j] += line[j]
+
+    @jit
+    def luma_row(row, weights, alpha_channel, out):
+        """Luma of one row of RGBA (or RGB when alpha_channel < 0) pixels, times alpha."""
+        channels = row.size // out.size
+        for x in range(out.size):
+            base = x * channels
+            value = weights[0] * row[base] + weights[1] * row[base + 1] + weights[2] * row[base + 2]
+            out[x] = value * row[base + alpha_channel] if alpha_channel >= 0 else value
+
+    @jit
+    def sobel(source, weights, alpha_channel, out, first, end):
+        """Rows first..end-1 of the Sobel gradient magnitude (divided by 4) of the luma of source."""
+        height, width = out.shape
+        above = np.empty(width + 2, np.float32)
+        middle = np.empty(width + 2, np.float32)
+        below = np.empty(width + 2, np.float32)
+        for y in range(first, end):
+            luma_row(source[mirror(y - 1, height)], weights, alpha_channel, above[1:width + 1])
+            luma_row(source[y], weights, alpha_channel, middle[1:width + 1])
+            luma_row(source[mirror(y + 1, height)], weights, alpha_channel, below[1:width + 1])
+            for buffer in (above, middle, below):         # mirrored edge: the edge pixel repeated
+                buffer[0] = buffer[1]
+                buffer[width + 1] = buffer[width]
+            target = out[y]
+            for x in range(width):
+                gx = (above[x + 2] - above[x]) + 2.0 * (middle[x + 2] - middle[x]) + (below[x + 2] - below[x])
+                gy = (below[x] + 2.0 * below[x + 1] + below[x + 2]) - (above[x] + 2.0 * above[x + 1] + above[x + 2])
+                target[x] = np.float32(0.25) * math.sqrt(gx * gx + gy * gy)
+
+    @jit
+    def premultiply(source, out, first, end):
+        channels = 4
+        width_c = source.shape[1]
+        for y in range(first, end):
+            row, target = source[y], out[y]
+            for x in range(width_c // channels):
+                alpha = row[x * channels + 3]
+                target[x * channels] = row[x * channels] * alpha
+                target[x * channels + 1] = row[x * channels + 1] * alpha
+                target[x * channels + 2] = row[x * channels + 2] * alpha
+                target[x * channels + 3] = alpha
+
+    _KERNELS.update(separable=separable, correlate=correlate, sobel=sobel, premultiply=premultiply)
+    return _KERNELS
+
+
+# --- threads -----------------------------------------------------------------------------------------
+# A small pool of Python threads running nogil kernels on disjoint row ranges, one equal share per
+# thread (the calling thread takes the first). Like the noise pool, it is dropped in a forked child.
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def _forget_pool_after_fork() -> None:
+    global _pool, _pool_size, _pool_lock
+    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def _executor(size: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size != size:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool, _pool_size = ThreadPoolExecutor(max_workers=size, thread_name_prefix="artlang-filter"), size
+        return _pool
+
+
+def _by_rows(kernel, rows: int, values: int, *args) -> None:
+    """Call kernel(*args, first, end) over rows 0..rows-1, shared out over the noise threads."""
+    from .noise import get_threads
+    shares = max(1, min(get_threads(), rows, values // MIN_VALUES_PER_THREAD))
+    if shares < 2:
+        kernel(*args, 0, rows)
+        return
+    bounds = [rows * k // shares for k in range(shares + 1)]
+    pool = _executor(shares - 1)
+    futures = [pool.submit(kernel, *args, first, end) for first, end in zip(bounds[1:-1], bounds[2:])]
+    kernel(*args, bounds[0], bounds[1])
+    for future in futures:
+        future.result()
+
+
+def _as_image(image: np.ndarray) -> np.ndarray:
+    image = np.ascontiguousarray(image, dtype=F32)
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3:
+        raise ValueError(f"expected an (H, W, C) image, got shape {image.shape}")
+    return image
+
+
+# --- filters -----------------------------------------------------------------------------------------
+
+def gaussian_weights(sigma: float) -> np.ndarray:
+    """Normalised 1-D gaussian weights for a standard deviation of `sigma` pixels (cut at 3 sigma).
+
+    >>> gaussian_weights(0).tolist()
+    [1.0]
+    >>> round(float(gaussian_weights(2).sum()), 6), gaussian_weights(2).size
+    (1.0, 13)
+    """
+    if not sigma > 0:
+        return np.ones(1, F32)
+    radius = max(1, int(math.ceil(TRUNCATE * sigma - 1e-4)))   # 2.0000001 pixels is 2 pixels
+    offsets = np.arange(-radius, radius + 1, dtype=np.float64)
+    weights = np.exp(-0.5 * (offsets / sigma) ** 2)
+    return (weights / weights.sum()).astype(F32)
+
+
+def premultiply(image: np.ndarray) -> np.ndarray:
+    """RGBA with r, g, b multiplied by alpha."""
+    image = _as_image(image)
+    height, width, channels = image.shape
+    if channels != 4:
+        raise ValueError("premultiply needs RGBA")
+    out = np.empty_like(image)
+    _by_rows(_kernels()["premultiply"], height, image.size, image.reshape(height, -1), out.reshape(height, -1))
+    return out
+
+
+def unpremultiply(image: np.ndarray) -> np.ndarray:
+    """RGBA with r, g, b divided by alpha (0 where alpha is 0)."""
+    alpha = image[..., 3:4]
+    with np.errstate(all="ignore"):
+        rgb = np.where(alpha > 0, image[..., :3] / np.where(alpha > 0, alpha, 1), 0)
+    return np.concatenate([rgb, alpha], axis=-1).astype(F32)
+
+
+def _separable(image: np.ndarray, vertical: np.ndarray, horizontal: np.ndarray,
+               unpremultiplied: bool = False) -> np.ndarray:
+    image = _as_image(image)
+    height, width, channels = image.shape
+    out = np.empty_like(image)
+    _by_rows(_kernels()["separable"], height, image.size, image.reshape(height, -1), channels,
+             np.ascontiguousarray(vertical, F32), np.ascontiguousarray(horizontal, F32),
+             unpremultiplied, out.reshape(height, -1))
+    return out
+
+
+def blur(image: np.ndarray, sigma: float, alpha: bool = False) -> np.ndarray:
+    """Gaussian blur with a standard deviation of `sigma` pixels, mirrored at the edges.
+
+    With `alpha=True` the last channel is alpha: the colour is blurred premultiplied (transparent
+    pixels do not darken their neighbours) and returned straight.
+    """
+    weights = gaussian_weights(sigma)
+    if alpha:
+        return _separable(premultiply(image), weights, weights, unpremultiplied=True)
+    return _separable(image, weights, weights)
+
+
+def unsharp(image: np.ndarray, sigma: float, amount: float) -> np.ndarray:
+    """Unsharp mask: image + amount * (image - blur(image, sigma))."""
+    image = _as_image(image)
+    blurred = blur(image, sigma)
+    amount = F32(amount)
+    return (image + amount * (image - blurred)).astype(F32)
+
+
+def convolve(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Weighted sum of each pixel's neighbours: kernel[i, j] weighs the pixel i - r rows below and
+    j - r columns right of it (the kernel laid out as on screen; correlation), mirrored edges.
+
+    A kernel of rank 1 (such as a gaussian or a box) is applied as two 1-D passes."""
+    image = _as_image(image)
+    kernel = np.atleast_2d(np.asarray(kernel, np.float64))
+    if kernel.shape[0] % 2 == 0 or kernel.shape[1] % 2 == 0:
+        raise ValueError(f"a kernel needs an odd number of rows and columns, got {kernel.shape}")
+    separable = _rank_one(kernel)
+    if separable is not None:
+        return _separable(image, *separable)
+    height, width, channels = image.shape
+    out = np.empty_like(image)
+    _by_rows(_kernels()["correlate"], height, image.size * kernel.shape[0], image.reshape(height, -1),
+             channels, np.ascontiguousarray(kernel, F32), out.reshape(height, -1))
+    return out
+
+
+def _rank_one(kernel: np.ndarray):
+    """(column, row) vectors whose outer product is `kernel`, or None when it is not separable."""
+    if kernel.shape[0] == 1:
+        return np.ones(1), kernel[0]
+    if kernel.shape[1] == 1:
+        return kernel[:, 0], np.ones(1)
+    u, s, vt = np.linalg.svd(kernel)
+    if s[0] == 0 or s[1] > 1e-7 * s[0]:
+        return None
+    column, row = u[:, 0] * math.sqrt(s[0]), vt[0] * math.sqrt(s[0])
+    if not np.allclose(np.outer(column, row), kernel, rtol=0, atol=1e-7 * np.abs(kernel).max()):
+        return None
+    return column, row
+
+
+def luma(image: np.ndarray) -> np.ndarray:
+    """Luma (Rec. 709 weights on the sRGB values) of RGB(A), times alpha when there is one."""
+    image = np.asarray(image, F32)
+    value = image[..., 0] * F32(LUMA[0]) + image[..., 1] * F32(LUMA[1]) + image[..., 2] * F32(LUMA[2])
+    return value * image[..., 3] if image.shape[-1] == 4 else value
+
+
+def sobel(image: np.ndarray) -> np.ndarray:
+    """Sobel gradient magnitude of the luma (times alpha) of an RGB(A) image, divided by 4 so a
+    step from 0 to 1 gives 1 on both pixels beside it; (H, W) float32."""
+    image = _as_image(image)
+    height, width, channels = image.shape
+    if channels == 1:
+        image = np.repeat(image, 3, axis=-1)
+        channels = 3
+    out = np.empty((height, width), F32)
+    _by_rows(_kernels()["sobel"], height, image.size, image.reshape(height, -1), np.asarray(LUMA, F32),
+             3 if channels == 4 else -1, out)
+    return out
+
+
+# --- sampling ----------------------------------------------------------------------------------------
+
+EDGES = ("clamp", "mirror", "repeat", "transparent")
+
+
+def _wrap(index: np.ndarray, size: int, edge: str) -> np.ndarray:
+    if edge == "repeat":
+        return np.mod(index, size)
+    if edge == "mirror":
+        index = np.mod(index, 2 * size)
+        return np.where(index < size, index, 2 * size - 1 - index)
+    return np.clip(index, 0, size - 1)
+
+
+def sample(image: np.ndarray, x: np.ndarray, y: np.ndarray, edge: str = "clamp") -> np.ndarray:
+    """Bilinear samples of image (H, W, C) at pixel positions (x, y), pixel centres on whole numbers.
+
+    `edge` says what lies outside: the nearest edge pixel (`clamp`), the picture mirrored or
+    repeated, or nothing (`transparent`: all channels 0 beyond half a pixel outside).
+    """
+    image = _as_image(image)
+    height, width = image.shape[:2]
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32)
+    x0, y0 = np.floor(x), np.floor(y)
+    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
+    x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
+    columns = [_wrap(x0, width, edge), _wrap(x0 + 1, width, edge)]
+    rows = [_wrap(y0, height, edge), _wrap(y0 + 1, height, edge)]
+    top = image[rows[0], columns[0]] * (1 - fx) + image[rows[0], columns[1]] * fx
+    bottom = image[rows[1], columns[0]] * (1 - fx) + image[rows[1], columns[1]] * fx
+    out = top * (1 - fy) + bottom * fy
+    if edge == "transparent":
+        inside = (x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5)
+        out = out * inside[..., None]
+    return out.astype(F32)
