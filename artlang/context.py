@@ -87,10 +87,12 @@ class FrameContext:
         return np.stack([px[..., 0] / self.width, 1.0 - px[..., 1] / self.height],
                         axis=-1).astype(DTYPE)
 
-    def load_image(self, path: str, fit: str) -> np.ndarray:
+    def load_image(self, path: str, fit: str, crop=None) -> np.ndarray:
+        """The image file fitted to the whole canvas (decoded once per render), cut to the region."""
         from .images import load_fitted
-        key = ("image", path, fit, self.width, self.height)
+        crop_key = None if crop is None else tuple(np.asarray(crop, dtype=float).ravel())
+        key = ("image", path, fit, crop_key, self.width, self.height)
         if key not in self.cache:
-            self.cache[key] = load_fitted(self.files.image_path(path), self.width, self.height, fit)
+            self.cache[key] = load_fitted(self.files.image_path(path), self.width, self.height, fit, crop)
         r = self.region
         return self.cache[key][r.y0:r.y0 + r.height, r.x0:r.x0 + r.width]

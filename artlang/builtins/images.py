@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import filters
-from ..images import FITS, load_fitted
+from ..images import FITS
 from .table import P, builtin
 
 F32 = np.float32
@@ -27,12 +27,7 @@ def image(context, path, fit, crop):
 
     Example: `output image("photo.png", fit="contain", crop=[0.25, 0.25, 0.75, 0.75])`
     """
-    if crop is None:
-        return context.load_image(path, fit)
-    # A cropped picture is cached by the compiler, which keys the call by its arguments.
-    fitted = load_fitted(context.files.image_path(path), context.width, context.height, fit, crop)
-    region = context.region
-    return fitted[region.y0:region.y0 + region.height, region.x0:region.x0 + region.width]
+    return context.load_image(path, fit, crop)
 
 
 @builtin(returns="color", category=IMAGES, per_pixel=True,
