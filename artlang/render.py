@@ -18,7 +18,7 @@ from .checker import check
 from .colour import parse_hex
 from .compiler import Plan, compile_program
 from .context import FrameContext
-from .errors import CHECK, RUNTIME, USAGE, ArtError, Note, did_you_mean, error
+from .errors import CHECK, RUNTIME, USAGE, ArtError, did_you_mean, error
 from .limits import Limits
 from .project import ProjectFiles, load_modules
 
