@@ -1,6 +1,8 @@
 """Noise throughput: artlang's numba kernels against FastNoise Lite and a plain numpy Perlin.
 
-Run as `.venv/bin/python benchmarks/noise.py`. Every contender samples the same 1024 x 1024 grid of
+Run as `.venv/bin/python benchmarks/noise.py`. Cases: Perlin 2D and 3D, simplex 2D and 3D (FastNoise
+Lite's OpenSimplex2, the nearest it has), Worley F1 2D with euclidean distance (FastNoise Lite's
+cellular noise, return type Distance, jitter 1) and 5-octave Perlin fbm. Every contender samples the same 1024 x 1024 grid of
 coordinates in [0, 8) at frequency 1, and the table reports the best of several wall times as
 samples per second, with the ratios artlang / pyfastnoiselite and artlang / numpy. This is a report,
 not a test: it exits 0 whatever the numbers are.
@@ -62,7 +64,13 @@ SHARED_OUT = _shared((COUNT,))
 # --- FastNoise Lite --------------------------------------------------------------------------------
 
 try:
-    from pyfastnoiselite.pyfastnoiselite import FastNoiseLite, FractalType, NoiseType
+    from pyfastnoiselite.pyfastnoiselite import (
+        CellularDistanceFunction,
+        CellularReturnType,
+        FastNoiseLite,
+        FractalType,
+        NoiseType,
+    )
 except ImportError:                                   # a report: say so and carry on
     FastNoiseLite = None
 
@@ -71,6 +79,8 @@ FNL_CASES = {  # case -> (noise type name, fractal?, dimensions)
     "fbm2": ("NoiseType_Perlin", True, 2),
     "perlin3": ("NoiseType_Perlin", False, 3),
     "simplex2": ("NoiseType_OpenSimplex2", False, 2),
+    "simplex3": ("NoiseType_OpenSimplex2", False, 3),
+    "worley2": ("NoiseType_Cellular", False, 2),
 }
 _fnl_cache: dict[str, object] = {}
 
@@ -81,6 +91,10 @@ def fnl_noise(case: str):
         noise = FastNoiseLite(seed=SEED)
         noise.noise_type = getattr(NoiseType, type_name)
         noise.frequency = 1.0
+        if type_name == "NoiseType_Cellular":            # F1, euclidean distance, full jitter
+            noise.cellular_distance_function = CellularDistanceFunction.CellularDistanceFunction_Euclidean
+            noise.cellular_return_type = CellularReturnType.CellularReturnType_Distance
+            noise.cellular_jitter = 1.0
         if fractal:
             noise.fractal_type = FractalType.FractalType_FBm
             noise.fractal_octaves = OCTAVES
@@ -185,6 +199,7 @@ def main() -> int:
     started = time.perf_counter()
     noise.perlin2(X[:1, :8], Y[:1, :8], SEED)
     noise.perlin3(X[:1, :8], Y[:1, :8], Z[:1, :8], SEED)
+    noise.worley2(X[:1, :8], Y[:1, :8], SEED)
     noise.white_uniform(0, 0, SEED)
     warm_up = time.perf_counter() - started
 
@@ -197,9 +212,12 @@ def main() -> int:
         "fbm2": lambda: noise.fbm2(X, Y, SEED, basis="perlin", octaves=OCTAVES),
         "perlin3": lambda: noise.perlin3(X, Y, Z, SEED),
         "simplex2": lambda: noise.simplex2(X, Y, SEED),
+        "simplex3": lambda: noise.simplex3(X, Y, Z, SEED),
+        "worley2": lambda: noise.worley2(X, Y, SEED),
     }
     titles = {"perlin2": "Perlin 2D, 1 octave", "fbm2": f"Perlin fbm 2D, {OCTAVES} octaves",
-              "perlin3": "Perlin 3D, 1 octave", "simplex2": "simplex 2D, 1 octave"}
+              "perlin3": "Perlin 3D, 1 octave", "simplex2": "simplex 2D, 1 octave",
+              "simplex3": "simplex 3D, 1 octave", "worley2": "Worley F1 2D, euclidean"}
     contenders = []      # (case, contender, callable); artlang first in each case
     for case, run in artlang_cases.items():
         contenders.append((case, "artlang (numba)", run))
@@ -230,11 +248,15 @@ def _simd_contenders(case: str):
     except ImportError:
         return []
     kinds = {"perlin2": ("Perlin", False), "fbm2": ("PerlinFractal", True),
-             "perlin3": ("Perlin", False), "simplex2": ("Simplex", False)}
+             "perlin3": ("Perlin", False), "simplex2": ("Simplex", False), "simplex3": ("Simplex", False),
+             "worley2": ("Cellular", False)}
     kind, fractal = kinds[case]
     generator = fns.Noise(seed=SEED, numWorkers=os.cpu_count() or 1)
     generator.noiseType = getattr(fns.NoiseType, kind)
     generator.frequency = 1.0
+    if kind == "Cellular":                            # F1 distance, euclidean
+        generator.cell.returnType = fns.CellularReturnType.Distance
+        generator.cell.distanceFunc = fns.CellularDistanceFunction.Euclidean
     if fractal:
         generator.fractal.fractalType = fns.FractalType.FBM
         generator.fractal.octaves = OCTAVES
@@ -243,8 +265,9 @@ def _simd_contenders(case: str):
     coords = fns.empty_coords(COUNT)
     coords[0, :COUNT] = X.reshape(-1)
     coords[1, :COUNT] = Y.reshape(-1)
-    coords[2, :COUNT] = Z.reshape(-1) if case == "perlin3" else 0.0
-    label = f"pyfastnoisesimd, {generator.numWorkers} threads" + ("" if case == "perlin3" else " (3D, z=0)")
+    three = case in ("perlin3", "simplex3")
+    coords[2, :COUNT] = Z.reshape(-1) if three else 0.0
+    label = f"pyfastnoisesimd, {generator.numWorkers} threads" + ("" if three else " (3D, z=0)")
     return [(case, label, lambda: generator.genFromCoords(coords))]
 
 

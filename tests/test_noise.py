@@ -187,6 +187,15 @@ PINNED_DIGESTS = {
     "fbm2 simplex": "94b7f909635a9c0f",
     "fbm3 simplex": "bd94647c5a2cc135",
     "white_uniform": "b041b2cebac48798",
+    "value4": "2f35e2553d72f698",
+    "perlin4": "5826a45a7fdcf4ce",
+    "simplex4": "cb4bfaeae2ecad0a",
+    "turbulence2": "d8d66d303f19319b",
+    "ridged2": "7e9a91d92d309e1e",
+    "fbm2 tiled": "16680c43d363330f",
+    "worley2": "116ef543e6fe1d4b",
+    "worley2 f2-f1 manhattan": "a8635b5908a35475",
+    "worley3 f2 chebyshev tiled": "be6e4235bf1cb7ce",
 }
 
 
@@ -284,6 +293,15 @@ def every_output(x, y, z, px, py) -> dict[str, str]:
     for basis in noise.BASES:
         outputs[f"fbm2 {basis}"] = noise.fbm2(x, y, 3, basis=basis, octaves=4)
         outputs[f"fbm3 {basis}"] = noise.fbm3(x, y, z, 3, basis=basis, octaves=3)
+    outputs.update({name: function(x, y, z, x * np.float32(0.7), 3) for name, function in
+                    (("value4", noise.value4), ("perlin4", noise.perlin4), ("simplex4", noise.simplex4))})
+    for fractal in ("turbulence", "ridged"):
+        outputs[f"{fractal}2"] = noise.fbm2(x, y, 3, octaves=3, fractal=fractal)
+    outputs["fbm2 tiled"] = noise.fbm2(x, y, 3, basis="value", octaves=3, period=(5, 7))
+    outputs["worley2"] = noise.worley2(x, y, 3)
+    outputs["worley2 f2-f1 manhattan"] = noise.worley2(x, y, 3, mode="f2-f1", distance="manhattan")
+    outputs["worley3 f2 chebyshev tiled"] = noise.worley3(x, y, z, 3, mode="f2", distance="chebyshev",
+                                                          period=4)
     outputs["white_uniform"] = noise.white_uniform(px, py, 3)
     outputs["white_gaussian"] = noise.white_gaussian(px, py, 3)
     return outputs
@@ -396,3 +414,121 @@ def test_white_noise_is_a_pure_function_of_the_pixel(kind):
 def test_white_noise_needs_integer_pixels():
     with pytest.raises(ArtError, match="integer pixel coordinates"):
         noise.white_uniform(np.array([0.5]), np.array([1]), 0)
+
+
+# --- 4D noise, Worley, fractal folds, tiling, curl and looping ------------------------------------
+
+@pytest.mark.parametrize("basis", noise.BASES)
+def test_4d_noise_stays_in_range_and_is_smooth(basis):
+    points = random_points(200_000, 4, 300.0, seed=12)
+    values = noise.fbm4(*points, 7, basis=basis, octaves=1)
+    assert values.min() >= -1 and values.max() <= 1 and values.std() > 0.15
+    assert abs(values.mean()) < 0.01
+    assert np.mean(np.abs(values) > 0.999) < 1e-4
+    x = np.arange(2000, dtype=np.float32) / np.float32(200)
+    line = noise.fbm4(x, 0.3, 0.6, 0.9, 7, basis=basis, octaves=1)
+    assert np.abs(np.diff(line)).max() < 0.1                      # 10 samples per unit: no jumps
+
+
+def test_4d_noise_differs_from_3d_and_by_w():
+    x, y, z = random_points(10_000, 3, 50.0, seed=13)
+    assert np.corrcoef(noise.perlin4(x, y, z, 0.0, 2), noise.perlin3(x, y, z, 2))[0, 1] < 0.1
+    assert np.corrcoef(noise.simplex4(x, y, z, 0.0, 2), noise.simplex4(x, y, z, 3.5, 2))[0, 1] < 0.1
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_worley_f1_is_at_most_f2_and_in_range(dims):
+    points = random_points(100_000, dims, 200.0, seed=14)
+    worley = noise.worley2 if dims == 2 else noise.worley3
+    for distance in noise.DISTANCES:
+        f1, f2, gap = (worley(*points, 4, mode=mode, distance=distance) for mode in noise.WORLEY_MODES)
+        assert np.all(f1 >= 0) and np.all(f1 <= f2) and np.all(gap >= 0)
+        np.testing.assert_allclose(gap, f2 - f1, atol=1e-6)
+        assert f1.max() < 2.0 and f2.max() < 2.1
+    f1 = worley(*points, 4)
+    assert 0.38 < f1.mean() < 0.58 and f1.max() < 1.3
+
+
+def test_worley_jitter_zero_puts_points_on_cell_centres():
+    x, y = random_points(10_000, 2, 50.0, seed=15)
+    expected = np.hypot(x - np.floor(x) - 0.5, y - np.floor(y) - 0.5)
+    np.testing.assert_allclose(noise.worley2(x, y, 1, jitter=0.0), expected, atol=1e-5)
+
+
+def test_turbulence_and_ridged_lie_in_zero_to_one():
+    x, y = random_points(100_000, 2, 100.0, seed=16)
+    turbulence = noise.fbm2(x, y, 5, fractal="turbulence")
+    ridged = noise.fbm2(x, y, 5, fractal="ridged")
+    assert turbulence.min() >= 0 and turbulence.max() <= 1 and 0.15 < turbulence.mean() < 0.35
+    assert ridged.min() >= 0 and ridged.max() <= 1 and 0.45 < ridged.mean() < 0.7
+    one = noise.fbm2(x, y, 5, octaves=1, fractal="turbulence")
+    assert digest(one) == digest(np.abs(noise.perlin2(x, y, 5)))
+
+
+@pytest.mark.parametrize("basis", ["value", "perlin"])
+def test_tiled_noise_repeats_after_its_period_exactly(basis):
+    # coordinates on a 1/64 grid: x and x + period are both exact in float32
+    x = (np.arange(-300, 900) / 64).astype(np.float32)
+    y = np.float32(1.25)
+    for period, octaves, lacunarity in ((3, 1, 2), (4, 4, 2), (5, 3, 3)):
+        tiled = noise.fbm2(x, y, 8, basis=basis, octaves=octaves, lacunarity=lacunarity, period=period)
+        shifted = noise.fbm2(x + np.float32(period), y - np.float32(2 * period), 8, basis=basis,
+                             octaves=octaves, lacunarity=lacunarity, period=period)
+        assert digest(tiled) == digest(shifted)
+    # on 0 .. period, where no lattice index wraps, tiled noise is the plain noise
+    inside = np.abs(x)
+    assert digest(noise.fbm2(inside, y, 8, basis=basis, period=4096)) == \
+        digest(noise.fbm2(inside, y, 8, basis=basis))
+
+
+def test_tiled_worley_repeats_after_its_period():
+    x = (np.arange(0, 640) / 64).astype(np.float32)
+    y = (np.arange(0, 640) / 80).astype(np.float32)[:, None]
+    tiled = noise.worley2(x, y, 3, period=(5, 4))
+    shifted = noise.worley2(x + np.float32(5), y + np.float32(4), 3, period=(5, 4))
+    # the same feature points; the distances are rounded from other coordinates, hence the tolerance
+    np.testing.assert_allclose(shifted, tiled, atol=2e-6)
+    assert np.abs(noise.worley2(x + np.float32(1), y, 3, period=(5, 4)) - tiled).max() > 0.1
+
+
+def divergence(x, y, h, **options):
+    """Central-difference divergence of curl2 with step h, and the size of one of its two terms."""
+    vx_right, _ = noise.curl2(x + h, y, 9, **options)
+    vx_left, _ = noise.curl2(x - h, y, 9, **options)
+    _, vy_up = noise.curl2(x, y + h, 9, **options)
+    _, vy_down = noise.curl2(x, y - h, 9, **options)
+    dvx_dx = (vx_right - vx_left) / (2 * h)
+    dvy_dy = (vy_up - vy_down) / (2 * h)
+    return np.abs(dvx_dx + dvy_dy).mean(), np.abs(dvx_dx).mean()
+
+
+def test_curl_noise_is_divergence_free():
+    # points on a 1/128 grid, so x +- h is exact
+    x, y = (np.round(c * 128) / 128 for c in random_points(20_000, 2, 40.0, seed=17))
+    # measured with a step of its own: zero up to the O(h^2) error of the differences
+    error, size = divergence(x, y, np.float32(0.01), octaves=1)
+    assert size > 0.5 and error < 0.002 * size
+    # measured with the step curl2 uses, the discrete divergence cancels up to float rounding
+    error, size = divergence(x, y, noise.CURL_STEP, octaves=4)
+    assert size > 1 and error < 1e-3 * size
+
+
+def test_loop_noise_comes_back_to_phase_zero_and_moves_in_between():
+    x, y = random_points(5_000, 2, 10.0, seed=18)
+    start = noise.loop2(x, y, 0.0, 4, octaves=3)
+    assert digest(start) == digest(noise.loop2(x, y, 1.0, 4, octaves=3))
+    assert digest(start) == digest(noise.loop2(x, y, 3.0, 4, octaves=3))
+    near, far = noise.loop2(x, y, 0.02, 4, octaves=3), noise.loop2(x, y, 0.5, 4, octaves=3)
+    assert 0 < np.abs(near - start).mean() < np.abs(far - start).mean()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: noise.worley2(0.5, 0.5, 1, mode="f3"), "unknown Worley mode 'f3'"),
+    (lambda: noise.worley2(0.5, 0.5, 1, distance="taxicab"), "unknown distance 'taxicab'"),
+    (lambda: noise.worley2(0.5, 0.5, 1, jitter=1.5), "jitter must be from 0 to 1"),
+    (lambda: noise.fbm2(0.5, 0.5, 1, fractal="billow"), "unknown fractal 'billow'"),
+    (lambda: noise.fbm2(0.5, 0.5, 1, period=0), "whole number of at least 1"),
+])
+def test_bad_new_options_are_reported(call, message):
+    with pytest.raises(ArtError, match=message):
+        call()
