@@ -27,6 +27,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/noise.py
+	$(BIN)/python benchmarks/filters.py
+	$(BIN)/python benchmarks/cold_start.py
 
 docs: $(STAMP)
 	$(BIN)/python tools/make_docs.py
