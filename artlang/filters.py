@@ -8,18 +8,17 @@ about sketches; `builtins/filters.py` declares the built-ins that call them.
 - **Speed**: the loops are numba kernels (`nogil`, `cache=True`, no `fastmath`, so bytes do not depend
   on whether a kernel was just compiled or loaded from the cache). Each output row is computed on its
   own from the source, so the rows are shared out over the same number of threads as the noise
-  kernels (`noise.set_threads`), and the result does not depend on that number. numba is imported
+  kernels (`threads.set_threads`), and the result does not depend on that number. numba is imported
   when the first filter runs.
 - **Order of summation** is fixed (tap by tap, then left to right), so results are deterministic.
 """
 from __future__ import annotations
 
 import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from .threads import run_shares
 
 F32 = np.float32
 TRUNCATE = 3.0                      # a gaussian is cut off at 3 standard deviations
@@ -209,46 +208,9 @@ def _kernels() -> dict:
     return _KERNELS
 
 
-# --- threads -----------------------------------------------------------------------------------------
-# A small pool of Python threads running nogil kernels on disjoint row ranges, one equal share per
-# thread (the calling thread takes the first). Like the noise pool, it is dropped in a forked child.
-
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
-_pool_lock = threading.Lock()
-
-
-def _forget_pool_after_fork() -> None:
-    global _pool, _pool_size, _pool_lock
-    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_pool_after_fork)
-
-
-def _executor(size: int) -> ThreadPoolExecutor:
-    global _pool, _pool_size
-    with _pool_lock:
-        if _pool is None or _pool_size != size:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool, _pool_size = ThreadPoolExecutor(max_workers=size, thread_name_prefix="artlang-filter"), size
-        return _pool
-
-
 def _by_rows(kernel, rows: int, values: int, *args) -> None:
-    """Call kernel(*args, first, end) over rows 0..rows-1, shared out over the noise threads."""
-    from .noise import get_threads
-    shares = max(1, min(get_threads(), rows, values // MIN_VALUES_PER_THREAD))
-    if shares < 2:
-        kernel(*args, 0, rows)
-        return
-    bounds = [rows * k // shares for k in range(shares + 1)]
-    pool = _executor(shares - 1)
-    futures = [pool.submit(kernel, *args, first, end) for first, end in zip(bounds[1:-1], bounds[2:])]
-    kernel(*args, bounds[0], bounds[1])
-    for future in futures:
-        future.result()
+    """Call kernel(*args, first, end) over rows 0..rows-1, shared out over the threads."""
+    run_shares(kernel, rows, values // MIN_VALUES_PER_THREAD, *args)
 
 
 def _as_image(image: np.ndarray) -> np.ndarray:

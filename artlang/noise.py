@@ -38,15 +38,12 @@ integer pixel coordinates for the white noise are taken modulo 2**32.
 from __future__ import annotations
 
 import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 from numba import njit
 
 from .errors import RUNTIME, error
+from .threads import get_threads, run_shares, set_threads  # noqa: F401  (set/get re-exported)
 
 __all__ = ["BASES", "FRACTALS", "WORLEY_MODES", "DISTANCES", "value2", "value3", "value4", "perlin2",
            "perlin3", "perlin4", "simplex2", "simplex3", "simplex4", "fbm2", "fbm3", "fbm4", "worley2",
@@ -801,59 +798,14 @@ def _white_gaussian_kernel(px, py, seed, out, first, end):
 # made anew on first use. Each thread gets one equal share in one kernel call: handing out many small
 # shares made the threads queue for the GIL between calls and took away all of the speed-up.
 
-_threads = max(1, int(numba.config.NUMBA_NUM_THREADS))   # honours NUMBA_NUM_THREADS; default: all CPUs
 _MIN_BLOCKS_PER_THREAD = 32          # 16384 samples: less is not worth waking a thread for
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
-_pool_lock = threading.Lock()
-
-
-def set_threads(count: int) -> None:
-    """Use `count` threads for large arrays (1 = compute in the calling thread). Output bytes do not
-    depend on it."""
-    global _threads
-    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
-        raise error(f"the number of noise threads must be a whole number of at least 1, got {count!r}",
-                    stage=RUNTIME)
-    _threads = int(count)
-
-
-def get_threads() -> int:
-    return _threads
-
-
-def _forget_pool_after_fork() -> None:
-    global _pool, _pool_size, _pool_lock
-    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()   # the parent's threads do not exist here
-
-
-os.register_at_fork(after_in_child=_forget_pool_after_fork)
-
-
-def _executor(size: int) -> ThreadPoolExecutor:
-    global _pool, _pool_size
-    with _pool_lock:
-        if _pool is None or _pool_size != size:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool, _pool_size = ThreadPoolExecutor(max_workers=size, thread_name_prefix="artlang-noise"), size
-        return _pool
 
 
 def _run(kernel, size: int, *args) -> None:
     """Call kernel(*args, first, end) over all blocks of an output of `size` elements, one equal
-    share of the blocks per thread; the calling thread takes the first share."""
+    share of the blocks per thread (see artlang/threads.py)."""
     blocks = -(-size // BLOCK)
-    shares = min(_threads, blocks // _MIN_BLOCKS_PER_THREAD)
-    if shares < 2:
-        kernel(*args, 0, blocks)
-        return
-    bounds = [blocks * k // shares for k in range(shares + 1)]
-    pool = _executor(shares - 1)
-    futures = [pool.submit(kernel, *args, first, end) for first, end in zip(bounds[1:-1], bounds[2:])]
-    kernel(*args, bounds[0], bounds[1])
-    for future in futures:
-        future.result()
+    run_shares(kernel, blocks, blocks // _MIN_BLOCKS_PER_THREAD, *args)
 
 
 # --- Python side: seeds, validation, broadcasting ------------------------------------------------

@@ -328,7 +328,7 @@ def test_thread_count_does_not_change_a_byte():
 
 def test_the_thread_count_must_be_a_positive_whole_number():
     for bad in (0, -1, 1.5, True):
-        with pytest.raises(ArtError, match="number of noise threads"):
+        with pytest.raises(ArtError, match="number of threads"):
             noise.set_threads(bad)
 
 
