@@ -205,7 +205,7 @@ def _runtime(function, *arguments, **options):
 
 GRADIENT_T = P("t", "num", doc="position along the gradient, 0..1 (clamped)")
 STOPS = P("stops", "color", variadic=True, doc="the colours, first to last")
-SPACE = P("space", "string", "oklab", choices=("oklab", "srgb", "linear"),
+SPACE = P("space", "string", "oklab", choices=tuple(colour.MIX_SPACES),
           doc="where stops are mixed (keyword only): perceptual OKLab, sRGB numbers, or linear light")
 
 
