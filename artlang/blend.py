@@ -61,3 +61,16 @@ def composite(backdrop: np.ndarray, source: np.ndarray, mode: str = "normal",
     out = np.concatenate([np.broadcast_to(colour, shape[:-1] + (3,)),
                           np.broadcast_to(alpha, shape[:-1] + (1,))], axis=-1)
     return out.astype(np.float32)
+
+
+def composite_onto_empty(source: np.ndarray, opacity=1.0) -> np.ndarray:
+    """What `composite` gives over a transparent backdrop, without the blend arithmetic: the
+    source's colour where it is visible, its alpha (times `opacity`) clamped to 0..1.
+
+    >>> composite_onto_empty(np.array([0.5, 0.2, 0.1, 2.0]), 0.5).tolist()
+    [0.5, 0.20000000298023224, 0.10000000149011612, 1.0]
+    """
+    source = np.asarray(source, np.float32)
+    alpha = np.clip(source[..., 3:4] * np.asarray(opacity, np.float32)[..., None], 0, 1)
+    colour = source[..., :3] if alpha.min(initial=1.0) > 0 else np.where(alpha > 0, source[..., :3], 0)
+    return np.concatenate([colour, alpha], axis=-1).astype(np.float32, copy=False)

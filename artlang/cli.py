@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -25,6 +26,7 @@ DESCRIPTION = """\
 artlang turns small .art sketches into images.
 
   artlang render sketches/aurora.art -o aurora.png
+  artlang watch sketches/aurora.art             re-render on every save, live preview
   artlang check my.art
   artlang builtins fbm
 
@@ -39,6 +41,19 @@ examples:
   artlang render loop.art --frame 30             one frame of an animation
 
 The same sketch, seed and params always give the same bytes."""
+
+WATCH_HELP = """\
+examples:
+  artlang watch sketch.art                 preview at http://127.0.0.1:8421/, writes sketch.png
+  artlang watch sketch.art --open          and open the preview in a browser
+  artlang watch sketch.art --port 0        any free port (the URL is printed)
+  artlang watch sketch.art --no-preview    terminal only
+  artlang watch sketch.art --poll          for network drives and WSL, where file events don't arrive
+
+Every save re-renders: of the sketch, of any module it imports and of any image it reads, however
+the editor saves. A sketch with an error keeps the last good image (on disk and in the preview) and
+shows the error; the next good save clears it. Unchanged parts of the sketch are not recomputed.
+Ctrl-C stops (exit 0)."""
 
 CHECK_HELP = """\
 examples:
@@ -87,6 +102,26 @@ def build_parser() -> argparse.ArgumentParser:
                         help="set a `param` (repeatable)")
     render.add_argument("--frame", type=int, default=0, metavar="N", help="which frame to render (from 0)")
     _add_common(render)
+
+    watch = commands.add_parser("watch", help="re-render on every save, with a live preview page",
+                                epilog=WATCH_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    watch.add_argument("file", type=Path, help="the .art sketch")
+    watch.add_argument("-o", "--output", type=Path, help="where to write the PNG (default: FILE.png)")
+    watch.add_argument("--size", type=_size, metavar="WxH", help="canvas size, overriding `canvas`")
+    watch.add_argument("--seed", type=int, metavar="N", help="master seed, overriding `seed`")
+    watch.add_argument("-p", "--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
+                       help="set a `param` (repeatable; the preview's sliders change it too)")
+    watch.add_argument("--frame", type=int, default=0, metavar="N",
+                       help="which frame of an animation to write (the preview plays them all)")
+    watch.add_argument("--port", type=int, default=8421, metavar="N",
+                       help="preview port on 127.0.0.1 (default 8421; 0 picks a free one)")
+    watch.add_argument("--host", default="127.0.0.1", metavar="ADDRESS",
+                       help="address the preview listens on (default 127.0.0.1, this machine only)")
+    watch.add_argument("--no-preview", action="store_true", help="no preview page, terminal only")
+    watch.add_argument("--open", action="store_true", help="open the preview in the default browser")
+    watch.add_argument("--poll", type=float, nargs="?", const=0.25, metavar="SECONDS",
+                       help="poll for changes every SECONDS (default 0.25) instead of file events")
+    _add_common(watch)
 
     check = commands.add_parser("check", help="report every problem in a sketch, render nothing",
                                 epilog=CHECK_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -197,7 +232,98 @@ def _print_warnings(program, out) -> None:
         print(format_diagnostic(warning, program.sources), file=sys.stderr)
 
 
-COMMANDS = {"render": command_render, "check": command_check, "builtins": command_builtins}
+def command_watch(arguments, out) -> int:
+    from .live import LiveSession
+    from .watcher import Watcher
+    from .errors import error
+    if not arguments.file.is_file():
+        raise error(f"no such sketch file: {arguments.file}", stage=USAGE)
+    if arguments.output and arguments.output.suffix.lower() != ".png":
+        raise error(f"cannot write `{arguments.output.name}`: watch writes .png", stage=USAGE,
+                    hint="use -o NAME.png")
+    if arguments.poll is not None and arguments.poll <= 0:
+        raise error("--poll needs a positive number of seconds", stage=USAGE)
+    session = LiveSession(arguments.file, arguments.output, root=arguments.root, seed=arguments.seed,
+                          size=arguments.size, params=dict(arguments.param), limits=_limits(arguments),
+                          frame=arguments.frame)
+    printer = _WatchPrinter(out, session.output)
+    watcher = Watcher(session, report=printer.report, poll=arguments.poll)
+    server = None
+    if not arguments.no_preview:
+        from .preview import PreviewServer
+        server = PreviewServer(session.state, watcher, host=arguments.host, port=arguments.port)
+        try:
+            server.start()
+        except OSError as failure:
+            raise error(f"cannot serve the preview on {arguments.host}:{arguments.port}: "
+                        f"{failure.strerror or failure}", stage=USAGE,
+                        hint="pick another port with --port N (0 picks a free one), or --no-preview")
+    import signal
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        how = f"polling every {arguments.poll:g} s" if arguments.poll else "file events"
+        print(f"watching {arguments.file} → {_shown(session.output)} ({how}); Ctrl-C to stop",
+              file=out, flush=True)
+        if server is not None:
+            print(f"preview: {server.url}", file=out, flush=True)
+        watcher.start()
+        if server is not None and arguments.open:
+            import webbrowser
+            webbrowser.open(server.url)
+        threading.Event().wait()                # until Ctrl-C (or SIGTERM)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop()
+        if server is not None:
+            server.stop()
+        signal.signal(signal.SIGTERM, previous)
+    print("stopped", file=out, flush=True)
+    return EXIT_OK
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _shown(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+class _WatchPrinter:
+    """Turns the watcher's outcomes into terminal lines (called from the watcher's thread)."""
+
+    def __init__(self, out, output: Path):
+        self.out, self.output = out, output
+        self.failing = False
+
+    def report(self, outcome) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        for notice in outcome.notices:
+            print(f"[{stamp}] note: {notice}", file=self.out, flush=True)
+        if outcome.status == "rendered":
+            fixed = " (fixed)" if self.failing else ""
+            frames = f", playing {outcome.frames} frames in the preview" if outcome.frames > 1 else ""
+            print(f"[{stamp}] rendered in {outcome.seconds * 1000:.0f} ms → {_shown(self.output)}"
+                  f"{fixed}{frames}", file=self.out, flush=True)
+            self.failing = False
+        elif outcome.status == "failed":
+            self.failing = True
+            print(f"[{stamp}] {outcome.error_text}\n  (keeping the last good image)",
+                  file=sys.stderr, flush=True)
+        elif outcome.status == "crashed":
+            report = Path(tempfile.gettempdir()) / f"artlang-crash-{os.getpid()}.txt"
+            report.write_text(outcome.error_text, encoding="utf-8")
+            print(f"[{stamp}] internal error in artlang {__version__}; still watching. "
+                  f"The details are in {report}; please report it with your sketch",
+                  file=sys.stderr, flush=True)
+
+
+COMMANDS = {"render": command_render, "check": command_check, "builtins": command_builtins,
+            "watch": command_watch}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from . import ir
-from .blend import composite
+from .blend import composite, composite_onto_empty
 from .context import FrameContext
 from .errors import ArtError, Diagnostic
 
@@ -91,14 +91,17 @@ class Plan:
 
     def render_frame(self, context: FrameContext) -> np.ndarray:
         region = context.region
-        image = np.zeros((region.height, region.width, 4), dtype=F32)
+        shape = (region.height, region.width, 4)
+        image = None
         with np.errstate(all="ignore"):
             for evaluate, mode, opacity in self.layers:
                 layer = np.nan_to_num(np.asarray(evaluate(context), dtype=F32), nan=0.0,
                                       posinf=HUGE, neginf=-HUGE)
                 amount = 1.0 if opacity is None else opacity(context)
-                image = composite(image, np.broadcast_to(layer, image.shape), mode, amount)
-        return image
+                layer = np.broadcast_to(layer, shape)
+                image = composite_onto_empty(layer, amount) if image is None else \
+                    composite(image, layer, mode, amount)
+        return np.zeros(shape, F32) if image is None else np.broadcast_to(image, shape)
 
 
 class Compiler:
@@ -159,7 +162,7 @@ class Compiler:
         key = self.key(node)
         if not node.animated:
             def across_frames(context: FrameContext):
-                slot = (key, context.region)
+                slot = (key, context.cache_scope)
                 value = context.cache.get(slot)
                 if value is None:
                     value = context.cache[slot] = evaluate(context)
@@ -282,8 +285,10 @@ class Compiler:
         leading = (stream,) if stream is not None else ()
 
         def call(context):
+            arguments = [f(context) for f in prepared]
+            context.check_cancelled()          # after the arguments: just before the costly part
             try:
-                result = implementation(context, *leading, *(f(context) for f in prepared))
+                result = implementation(context, *leading, *arguments)
             except ArtError as failure:
                 raise located(failure, node.span) from None
             if rgb_only:

@@ -4,10 +4,15 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
 DTYPE = np.float32
+
+
+class RenderCancelled(Exception):
+    """A render stopped early because its result is no longer wanted (a newer edit arrived)."""
 
 
 def stream_seed(master_seed: int, stream: str, extra: int = 0) -> int:
@@ -42,10 +47,22 @@ class FrameContext:
     files: "object | None" = None            # a project.ProjectFiles, for image()
     cache: dict = field(default_factory=dict)  # values that do not change between frames
     frame_memo: dict = field(default_factory=dict)  # values shared within this frame
+    cancelled: "Callable[[], bool] | None" = None   # polled between built-in calls; True stops the render
 
     def __post_init__(self):
         if self.region is None:
             self.region = Region(0, 0, self.width, self.height)
+
+    @property
+    def cache_scope(self) -> tuple:
+        """What a cached value depends on besides its node: a cache kept across edits of the sketch
+        (seed, canvas or timing changed) must not hand back values computed under other settings."""
+        return (self.seed, self.width, self.height, self.frames, self.fps, self.region)
+
+    def check_cancelled(self) -> None:
+        """Raise `RenderCancelled` if whoever started the render no longer wants it."""
+        if self.cancelled is not None and self.cancelled():
+            raise RenderCancelled()
 
     @property
     def time(self) -> float:

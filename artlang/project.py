@@ -33,6 +33,7 @@ class ProjectFiles:
     """Resolves and reads the files of one sketch, confined to `root` and the stdlib."""
     root: Path
     sources: SourceCache = field(default_factory=SourceCache)
+    touched: set[Path] = field(default_factory=set)   # every file resolved or read: what a watcher watches
 
     def __post_init__(self):
         self.root = Path(self.root).resolve()
@@ -51,6 +52,7 @@ class ProjectFiles:
             raise error(f"{what} path `{text}` leaves the project folder", span, stage=CHECK,
                         label="outside the project",
                         hint=f"a sketch may only read files inside {self.root}; copy the file there")
+        self.touched.add(candidate.absolute())
         if not candidate.is_file():
             siblings = [p.name for p in candidate.parent.iterdir()] if candidate.parent.is_dir() else []
             raise error(f"{what} file `{text}` not found", span, stage=CHECK, label="no such file",
@@ -65,6 +67,7 @@ class ProjectFiles:
         return path
 
     def read_source(self, path: Path, span: ast.Span | None) -> str:
+        self.touched.add(Path(path).absolute())
         try:
             if path.stat().st_size > MAX_SOURCE_BYTES:
                 raise error(f"`{path.name}` is larger than {MAX_SOURCE_BYTES} bytes", span, stage=CHECK)

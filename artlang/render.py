@@ -23,10 +23,15 @@ from .limits import Limits
 from .project import ProjectFiles, load_modules
 
 
-def load_sketch(path: str | Path, root: str | Path | None = None, text: str | None = None) -> ir.Program:
-    """Parse, resolve imports and check the sketch at `path`; raises `ArtError` with every problem."""
+def load_sketch(path: str | Path, root: str | Path | None = None, text: str | None = None,
+                files: ProjectFiles | None = None) -> ir.Program:
+    """Parse, resolve imports and check the sketch at `path`; raises `ArtError` with every problem.
+
+    Pass `files` to keep the `ProjectFiles` (and so the list of files the sketch touched) even when
+    loading fails.
+    """
     path = Path(path)
-    files = ProjectFiles(Path(root) if root else path.resolve().parent)
+    files = files or ProjectFiles(Path(root) if root else path.resolve().parent)
     try:
         return check(load_modules(path, files, text), files)
     except ArtError as failure:
@@ -110,19 +115,23 @@ class Renderer:
         self.plan: Plan = compile_program(program, self.param_values)
         self.cache = {} if cache is None else cache
 
-    def context(self, frame: int) -> FrameContext:
+    def context(self, frame: int, cancelled=None) -> FrameContext:
         settings = self.program.settings
         return FrameContext(self.canvas.width, self.canvas.height, self.seed, frame=frame,
                             fps=settings.fps, frames=settings.frames, files=self.program.files,
-                            cache=self.cache)
+                            cache=self.cache, cancelled=cancelled)
 
-    def render(self, frame: int = 0) -> np.ndarray:
-        """The RGBA float32 image of one frame."""
+    def render(self, frame: int = 0, cancelled=None) -> np.ndarray:
+        """The RGBA float32 image of one frame.
+
+        `cancelled`, if given, is polled between built-in calls; when it returns True the render
+        stops with `context.RenderCancelled`.
+        """
         frames = self.program.settings.frames
         if not 0 <= frame < frames:
             raise error(f"frame {frame} is outside the animation (frames 0..{frames - 1})", stage=USAGE)
         try:
-            return self.plan.render_frame(self.context(frame))
+            return self.plan.render_frame(self.context(frame, cancelled))
         except MemoryError:
             raise error("out of memory while rendering", stage=RUNTIME,
                         hint="render a smaller canvas (--size) or lower --max-pixels") from None

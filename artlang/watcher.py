@@ -1,0 +1,239 @@
+"""Watch a sketch and everything it reads, and re-render it on every save.
+
+watchdog watches the folders (not the files) of the sketch and of each file it depends on, so
+every way editors save is seen: writing in place, writing a temporary file and renaming it over the
+original (vim, JetBrains' safe write), renaming the original to a backup and writing a new file,
+deleting and creating. Events are debounced (a render starts once the files have been quiet for
+`debounce` seconds); a render whose inputs hash the same as the last one is skipped; a render still
+running when a newer save arrives is cancelled at its next built-in call and started again. The
+set of watched folders follows the sketch's imports and images after every load.
+
+The watcher reports through the `report(outcome)` callback, called from its worker thread; it
+never prints. `stop()` ends the observer and the worker and joins both.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Callable
+
+from .live import LiveSession, Outcome
+
+MISSING_GRACE = 1.0        # seconds a vanished sketch may stay missing before it is an error
+WRITE_GRACE = 0.3          # seconds to wait for a file being written to be closed
+
+
+class _Handler:
+    """watchdog's event handler protocol: only `dispatch(event)` is called."""
+
+    def __init__(self, watcher: "Watcher"):
+        self.watcher = watcher
+
+    def dispatch(self, event) -> None:
+        if event.is_directory:
+            return
+        source = os.fsdecode(event.src_path)
+        if self.watcher.is_input(source):
+            self.watcher.file_event(source, event.event_type)
+        destination = os.fsdecode(getattr(event, "dest_path", "") or "")
+        if destination and self.watcher.is_input(destination):
+            self.watcher.file_event(destination, "moved_here")
+
+
+class Watcher:
+    """Keeps a `LiveSession` rendered while its files change.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "dot.art").write_text("canvas 8 x 8\\noutput fill(circle(uv, 0.5))")
+    >>> done = []
+    >>> watcher = Watcher(LiveSession(folder / "dot.art"), report=done.append)
+    >>> watcher.start(); watcher.wait_idle(10); watcher.stop()
+    True
+    >>> [outcome.status for outcome in done]
+    ['rendered']
+    """
+
+    def __init__(self, session: LiveSession, *, report: Callable[[Outcome], None] = lambda o: None,
+                 poll: float | None = None, debounce: float = 0.008):
+        self.session = session
+        self.report = report
+        self.poll = poll
+        self.debounce = debounce
+        self._condition = threading.Condition()
+        self._requested_at: float | None = None     # monotonic time of the newest unhandled request
+        self._generation = 0                        # bumped by every request: a render checks it
+        self._busy = False
+        self._stopping = False
+        self._inputs: set[str] = set()
+        self._being_written: set[str] = set()       # modified, not yet closed (inotify only)
+        self._tracks_writes = False
+        self._watches: dict[str, object] = {}
+        self._observer = None
+        self._worker: threading.Thread | None = None
+        self._ignored = {os.path.abspath(session.output)}
+        self._update_inputs()
+
+    # which files matter ─────────────────────────────────────────────────────────────────────────
+    def is_input(self, path: str) -> bool:
+        path = os.path.abspath(path)
+        return path in self._inputs and path not in self._ignored
+
+    def _update_inputs(self) -> None:
+        paths = set()
+        for dependency in self.session.dependencies | {self.session.sketch}:
+            paths.add(os.path.abspath(dependency))
+            paths.add(os.path.realpath(dependency))    # an editor may report either spelling
+        self._inputs = paths
+
+    def watched_folders(self) -> set[str]:
+        return set(self._watches)
+
+    def _follow_dependencies(self) -> None:
+        """Watch the folders of the files the sketch read last time, and no others."""
+        self._update_inputs()
+        if self._observer is None:
+            return
+        wanted = {os.path.dirname(p) for p in self._inputs}
+        wanted = {folder for folder in wanted if os.path.isdir(folder)}
+        for folder in set(self._watches) - wanted:
+            self._observer.unschedule(self._watches.pop(folder))
+        added = wanted - set(self._watches)
+        for folder in added:
+            self._watches[folder] = self._observer.schedule(
+                _Handler(self), folder, recursive=False, event_filter=self._event_types())
+        if added and self._worker is not None:
+            self.request()      # a save made before the new folder was watched: hashing tells
+
+    @staticmethod
+    def _event_types():
+        from watchdog.events import (FileClosedEvent, FileCreatedEvent, FileDeletedEvent,
+                                     FileModifiedEvent, FileMovedEvent)
+        # not opened / closed-without-writing: those are our own reads
+        return [FileClosedEvent, FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent]
+
+    # the render loop ────────────────────────────────────────────────────────────────────────────
+    def file_event(self, path: str, kind: str) -> None:
+        """An input changed on disk. With inotify, a file modified in place is not read until
+        its writer closes it (or WRITE_GRACE passes), so a half-written sketch is never rendered."""
+        with self._condition:
+            if self._tracks_writes:
+                if kind in ("modified", "created"):
+                    self._being_written.add(path)
+                else:                               # closed, deleted, moved away or moved here
+                    self._being_written.discard(path)
+        self.request()
+
+    def request(self) -> None:
+        """Ask for a render (a file changed, or a param was set); cancels one in progress."""
+        with self._condition:
+            self._requested_at = time.monotonic()
+            self._generation += 1
+            self._condition.notify_all()
+
+    def set_param(self, name: str, value) -> None:
+        """For the preview's sliders: override a param and re-render (raises `ArtError`)."""
+        self.session.set_param(name, value)
+        self.request()
+
+    def reset_params(self) -> None:
+        self.session.reset_params()
+        self.request()
+
+    def start(self) -> None:
+        """Start watching, and render once straight away."""
+        if self.poll:
+            from watchdog.observers.polling import PollingObserver
+            self._observer = PollingObserver(timeout=self.poll)
+        else:
+            from watchdog.observers import Observer
+            self._observer = Observer()
+        self._tracks_writes = "Inotify" in type(self._observer).__name__   # it reports closes
+        self._follow_dependencies()
+        self._observer.start()
+        with self._condition:
+            self._requested_at = time.monotonic() - self.debounce
+            self._generation += 1
+        self._worker = threading.Thread(target=self._run, name="artlang-watch-render", daemon=True)
+        self._worker.start()
+
+    def stop(self) -> None:
+        """Stop watching; a render in progress is cancelled. Joins every thread it started."""
+        with self._condition:
+            self._stopping = True
+            self._condition.notify_all()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join()
+        if self._worker is not None:
+            self._worker.join()
+        self.session.state.close()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no render is pending or running (for tests and scripts)."""
+        with self._condition:
+            return self._condition.wait_for(
+                lambda: self._requested_at is None and not self._busy or self._stopping, timeout)
+
+    def _next_request(self) -> int | None:
+        """Wait for a request and for the files to settle; the request's generation, or None to stop."""
+        with self._condition:
+            while True:
+                if self._stopping:
+                    return None
+                if self._requested_at is None:
+                    self._condition.wait()
+                    continue
+                quiet_until = self._requested_at + (WRITE_GRACE if self._being_written
+                                                    else self.debounce)
+                now = time.monotonic()
+                if now < quiet_until:
+                    self._condition.wait(quiet_until - now)
+                    continue
+                self._requested_at = None
+                self._being_written.clear()
+                self._busy = True
+                return self._generation
+
+    def _run(self) -> None:
+        missing_since = None
+        while True:
+            generation = self._next_request()
+            if generation is None:
+                return
+            stale = lambda: self._stopping or self._generation != generation
+            self.session.state.set_rendering(True)
+            try:
+                outcome = self.session.render(cancelled=stale)
+                if outcome.status == "missing":
+                    missing_since = missing_since or time.monotonic()
+                    if time.monotonic() - missing_since > MISSING_GRACE:
+                        outcome = Outcome("failed", error_text=f"error: {self.session.sketch} "
+                                          "is gone: restore it, or stop with Ctrl-C",
+                                          error_stage="usage")
+                        self.session.state.publish_error(outcome.error_text)
+                    else:
+                        self._retry_after(0.1)
+                else:
+                    missing_since = None
+                self._follow_dependencies()
+                if outcome.status != "missing":
+                    self.report(outcome)
+                if outcome.status == "rendered" and outcome.frames > 1:
+                    self.session.render_animation(stale)
+            except Exception:                  # a bug: keep watching, let the front end say so
+                self.report(Outcome("crashed", error_text=traceback.format_exc(), error_stage="internal"))
+            finally:
+                self.session.state.set_rendering(False)
+                with self._condition:
+                    self._busy = False
+                    self._condition.notify_all()
+
+    def _retry_after(self, seconds: float) -> None:
+        with self._condition:
+            if self._requested_at is None:
+                self._requested_at = time.monotonic() + seconds - self.debounce
+            self._condition.notify_all()
