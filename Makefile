@@ -6,7 +6,9 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test install bench docs clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test install browser bench docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (set PYTHON=...)"; exit 2; }
@@ -22,13 +24,25 @@ demo: $(STAMP)
 	$(BIN)/artlang render sketches/aurora.art -o out/aurora.png
 	@echo "wrote out/aurora.png"
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The preview's browser test drives Debian's chromium (Playwright's own browser download is not
+# used). Installed here when missing and we are root; otherwise that one test is skipped (outside CI).
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser test (apt-get)"; \
+	    apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else echo "no $(CHROMIUM): the preview's browser test will be skipped (apt-get install chromium)"; fi; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/noise.py
 	$(BIN)/python benchmarks/filters.py
 	$(BIN)/python benchmarks/cold_start.py
+	$(BIN)/python benchmarks/watch.py
 
 docs: $(STAMP)
 	$(BIN)/python tools/make_docs.py

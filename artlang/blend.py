@@ -46,8 +46,9 @@ def composite(backdrop: np.ndarray, source: np.ndarray, mode: str = "normal",
     transparent the result is transparent black.
 
     >>> import numpy as np
-    >>> composite(np.array([0.2, 0.4, 0.6, 1.0]), np.array([0.5, 0.5, 0.5, 1.0]), "multiply").round(2)
-    array([0.1, 0.2, 0.3, 1. ])
+    >>> result = composite(np.array([0.2, 0.4, 0.6, 1.0]), np.array([0.5, 0.5, 0.5, 1.0]), "multiply")
+    >>> [round(float(x), 2) for x in result]
+    [0.1, 0.2, 0.3, 1.0]
     """
     shape = np.broadcast_shapes(backdrop.shape, source.shape)
     cb, ab = backdrop[..., :3], np.clip(backdrop[..., 3:4], 0, 1)

@@ -83,6 +83,13 @@ def combine_colour(operation, left, right, left_kind: str, right_kind: str):
                           axis=-1).astype(F32)
 
 
+def finite(values: np.ndarray) -> np.ndarray:
+    """NaN as 0 and infinities as +-HUGE (checking first: most layers have neither)."""
+    if np.isfinite(values).all():
+        return values
+    return np.nan_to_num(values, nan=0.0, posinf=HUGE, neginf=-HUGE)
+
+
 @dataclass
 class Plan:
     """A compiled sketch: call `render_frame(context)` for an RGBA float32 image of the region."""
@@ -95,8 +102,7 @@ class Plan:
         image = None
         with np.errstate(all="ignore"):
             for evaluate, mode, opacity in self.layers:
-                layer = np.nan_to_num(np.asarray(evaluate(context), dtype=F32), nan=0.0,
-                                      posinf=HUGE, neginf=-HUGE)
+                layer = finite(np.asarray(evaluate(context), dtype=F32))
                 amount = 1.0 if opacity is None else opacity(context)
                 layer = np.broadcast_to(layer, shape)
                 image = composite_onto_empty(layer, amount) if image is None else \

@@ -58,7 +58,7 @@ class Watcher:
     """
 
     def __init__(self, session: LiveSession, *, report: Callable[[Outcome], None] = lambda o: None,
-                 poll: float | None = None, debounce: float = 0.008):
+                 poll: float | None = None, debounce: float = 0.004):
         self.session = session
         self.report = report
         self.poll = poll

@@ -12,8 +12,8 @@ import numpy as np
 
 def to_8bit(image: np.ndarray) -> np.ndarray:
     """Float RGBA in 0..1 (anything else clipped, NaN as 0) to uint8, rounding to nearest."""
-    clean = np.nan_to_num(image, nan=0.0, posinf=1.0, neginf=0.0)
-    return np.floor(np.clip(clean, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    clean = np.fmin(np.fmax(image, np.float32(0.0)), np.float32(1.0))   # fmax turns NaN into 0
+    return np.floor(clean * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
 
 
 def _file_mode() -> int:
@@ -92,8 +92,32 @@ def encode_png_fast(image: np.ndarray, text: dict[str, str] | None = None, level
     for key, value in (text or {}).items():                 # iTXt, uncompressed, no language tag
         chunks.append(_chunk(b"iTXt", key.encode("latin-1") + b"\x00\x00\x00\x00\x00" +
                              value.encode("utf-8")))
-    chunks += [_chunk(b"IDAT", zlib.compress(rows.tobytes(), level)), _chunk(b"IEND", b"")]
+    chunks += [_chunk(b"IDAT", deflate_in_parts(rows, level)), _chunk(b"IEND", b"")]
     return b"".join(chunks)
+
+
+DEFLATE_ROWS = 64          # rows per independently compressed part (fixed: the bytes never
+                           # depend on the number of threads)
+
+
+def deflate_in_parts(rows: np.ndarray, level: int) -> bytes:
+    """One zlib stream of `rows`, made as pigz does: parts of DEFLATE_ROWS rows compressed on the
+    thread pool as raw deflate ending on a byte boundary (sync flush), joined, with the zlib
+    header and the Adler-32 of the whole. Any zlib reader (every PNG decoder) reads it as one."""
+    from .threads import run_shares
+    parts = [rows[first:first + DEFLATE_ROWS] for first in range(0, len(rows), DEFLATE_ROWS)]
+    packed: list[bytes] = [b""] * len(parts)
+
+    def compress(first: int, end: int) -> None:
+        for index in range(first, end):
+            packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+            last = index == len(parts) - 1
+            packed[index] = packer.compress(parts[index]) + \
+                packer.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+    run_shares(compress, len(parts), len(parts))
+    header = bytes([0x78, 0x01])                         # deflate, 32 KiB window, no dictionary
+    return header + b"".join(packed) + struct.pack(">I", zlib.adler32(rows))
 
 
 def write_bytes(data: bytes, path: Path) -> None:

@@ -1,0 +1,20 @@
+"""The runnable examples in the core's module and function docstrings (colour and noise have their
+own tests)."""
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import numpy as np
+import pytest
+
+MODULES = ["artlang.blend", "artlang.context", "artlang.errors", "artlang.live", "artlang.render",
+           "artlang.watcher", "artlang.writers"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    failures, tried = doctest.testmod(module, extraglobs={"np": np})
+    assert tried > 0, f"{name} has no examples"
+    assert failures == 0
