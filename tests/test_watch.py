@@ -313,3 +313,17 @@ def test_ctrl_c_stops_the_command_cleanly(tmp_path):
     assert process.returncode == 0, err
     assert "stopped" in out and "Traceback" not in err
     assert (tmp_path / "sketch.png").is_file()
+
+
+def test_watch_writes_the_pixels_render_writes(tmp_path):
+    from conftest import run_cli
+    text = "canvas 48 x 32\nseed 5\nlet n = fbm(uv * 3, octaves=4)\n" \
+           "output gradient(n * 0.5 + 0.5, #0b1d51, #ff7e5f, #feb47b40)\n"
+    with Live(tmp_path, text) as live:
+        live.wait_until(lambda: live.state.generation == 1, "the first image")
+        watched = np.asarray(Image.open(io.BytesIO(live.session.output.read_bytes())))
+    result = run_cli("render", str(live.sketch), "-o", str(tmp_path / "rendered.png"))
+    assert result.code == 0, result.stderr
+    rendered = np.asarray(Image.open(tmp_path / "rendered.png"))
+    assert watched.shape == rendered.shape == (32, 48, 4)
+    assert np.array_equal(watched, rendered)
