@@ -72,6 +72,10 @@ def composite_onto_empty(source: np.ndarray, opacity=1.0) -> np.ndarray:
     [0.5, 0.20000000298023224, 0.10000000149011612, 1.0]
     """
     source = np.asarray(source, np.float32)
+    if np.ndim(opacity) == 0 and float(opacity) == 1.0 and source.size:
+        visible = source[..., 3]
+        if visible.min() > 0 and visible.max() <= 1:      # nothing to clamp or hide: as it is
+            return source
     alpha = np.clip(source[..., 3:4] * np.asarray(opacity, np.float32)[..., None], 0, 1)
     colour = source[..., :3] if alpha.min(initial=1.0) > 0 else np.where(alpha > 0, source[..., :3], 0)
     return np.concatenate([colour, alpha], axis=-1).astype(np.float32, copy=False)

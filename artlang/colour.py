@@ -235,8 +235,14 @@ def srgb_to_linear(x) -> np.ndarray:
     0.214041
     """
     x = _as_float32(x)
-    curve = ((np.maximum(x, np.float32(0.04045)) + np.float32(0.055)) / np.float32(1.055)) ** np.float32(2.4)
-    return np.where(x <= np.float32(0.04045), x / np.float32(12.92), curve)
+    curve = np.asarray(np.maximum(x, np.float32(0.04045)))   # in place from here, as linear_to_srgb
+    curve += np.float32(0.055)
+    curve /= np.float32(1.055)
+    np.power(curve, np.float32(2.4), out=curve)
+    linear = x <= np.float32(0.04045)
+    if linear.any():
+        curve[linear] = x[linear] / np.float32(12.92)
+    return curve
 
 
 def linear_to_srgb(x) -> np.ndarray:
@@ -249,8 +255,14 @@ def linear_to_srgb(x) -> np.ndarray:
     0.5
     """
     x = _as_float32(x)
-    curve = np.float32(1.055) * np.maximum(x, np.float32(0.0031308)) ** np.float32(1 / 2.4) - np.float32(0.055)
-    return np.where(x <= np.float32(0.0031308), x * np.float32(12.92), curve)
+    curve = np.asarray(np.maximum(x, np.float32(0.0031308)))  # in place from here: the same operations
+    np.power(curve, np.float32(1 / 2.4), out=curve)       # as the formula, fewer temporaries
+    curve *= np.float32(1.055)
+    curve -= np.float32(0.055)
+    linear = x <= np.float32(0.0031308)
+    if linear.any():
+        curve[linear] = x[linear] * np.float32(12.92)
+    return curve
 
 
 # --- linear light ----------------------------------------------------------------------------------
@@ -306,7 +318,13 @@ _LMS_TO_LINEAR = _matrix(((4.0767416621, -3.3077115913, 0.2309699292),
 
 def _transform(matrix, x, y, z) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The 3x3 `matrix` times the column (x, y, z), written out per channel (see the module doc)."""
-    return tuple(m0 * x + m1 * y + m2 * z for m0, m1, m2 in matrix)
+    result = []
+    for m0, m1, m2 in matrix:                 # (m0 x + m1 y) + m2 z, summed in place
+        row = m0 * x
+        row += m1 * y
+        row += m2 * z
+        result.append(row)
+    return tuple(result)
 
 
 def _planes(colour, what: str):
@@ -489,10 +507,13 @@ def gradient(t, stops, positions=None, space: str = "oklab") -> np.ndarray:
     mixed = np.stack(np.broadcast_arrays(*(into(stop) for stop in stops)))
     index, fraction = _segments(t, positions)
     start, end = _gather(mixed, index), _gather(mixed, index + 1)
-    result = back(start + (end - start) * fraction[..., None])
+    result = back(start + (end - start) * fraction[..., None]).astype(np.float32, copy=False)
     on_stop = (fraction == 0) | (fraction == 1)
-    exact = _gather(raw, index + (fraction == 1))
-    return np.where(on_stop[..., None], exact, result).astype(np.float32, copy=False)
+    if on_stop.any():                            # usually few pixels: put the exact stops there
+        exact = _gather(raw, index + (fraction == 1))
+        result = np.broadcast_to(result, exact.shape).copy() if result.shape != exact.shape else result
+        result[on_stop] = np.broadcast_to(exact, result.shape)[on_stop]
+    return result
 
 
 # --- posterising and ordered dithering -------------------------------------------------------------

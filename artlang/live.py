@@ -112,6 +112,7 @@ class Outcome:
     error_stage: str | None = None
     notices: list[str] = field(default_factory=list)
     frames: int = 1                           # of the sketch rendered (1 for a still)
+    phases: dict = field(default_factory=dict)  # seconds spent loading, drawing, writing
 
 
 def describe_failure(failure: ArtError, sources: SourceCache | None) -> str:
@@ -281,6 +282,7 @@ class LiveSession:
         if digest == self._last_digest:
             return Outcome("unchanged")
         started = time.perf_counter()
+        phases = {}
         files = ProjectFiles(self.root)
         notices: list[str] = []
         try:
@@ -291,6 +293,7 @@ class LiveSession:
                                 cancelled=cancelled)
         finally:
             self.dependencies = files.touched | {self.sketch}
+        phases["load"] = time.perf_counter() - started
         with self._lock:
             self.program = program
             params = self._valid_overrides(program, notices)
@@ -302,6 +305,7 @@ class LiveSession:
                                 limits=self.limits, cache=self.cache)
             shown = min(self.frame, program.settings.frames - 1)
             image = renderer.render(shown, cancelled)
+            phases["draw"] = time.perf_counter() - started - phases["load"]
             png = encode_png_fast(image, renderer.metadata())
             write_bytes(png, self.output)
         except RenderCancelled:
@@ -315,12 +319,13 @@ class LiveSession:
         self.renderer = renderer
         self._last_digest, self._last_data_digest = digest, data_digest
         seconds = time.perf_counter() - started
+        phases["write"] = seconds - phases["load"] - phases["draw"]
         settings = program.settings
         self.state.publish_image(png, shown_frame=shown, frame_count=settings.frames, fps=settings.fps,
                                  size=(renderer.canvas.width, renderer.canvas.height),
                                  render_ms=seconds * 1000,
                                  params=param_controls(program, renderer.param_values))
-        return Outcome("rendered", seconds, notices=notices, frames=settings.frames)
+        return Outcome("rendered", seconds, notices=notices, frames=settings.frames, phases=phases)
 
     def _valid_overrides(self, program: ir.Program, notices: list[str]) -> dict:
         """The overrides the edited sketch still accepts; the others are dropped with a notice."""

@@ -65,6 +65,7 @@ class Watcher:
         self.debounce = debounce
         self._condition = threading.Condition()
         self._requested_at: float | None = None     # monotonic time of the newest unhandled request
+        self._settle = debounce                     # quiet time that request needs before rendering
         self._generation = 0                        # bumped by every request: a render checks it
         self._busy = False
         self._stopping = False
@@ -125,12 +126,17 @@ class Watcher:
                     self._being_written.add(path)
                 else:                               # closed, deleted, moved away or moved here
                     self._being_written.discard(path)
-        self.request()
+            # a writer closing the file, or a rename putting it in place, ends a save: no need
+            # to wait for more (a later event would cancel the render and start it again)
+            finished = self._tracks_writes and kind in ("closed", "moved_here")
+        self.request(settle=0.0 if finished and not self._being_written else None)
 
-    def request(self) -> None:
-        """Ask for a render (a file changed, or a param was set); cancels one in progress."""
+    def request(self, settle: float | None = None) -> None:
+        """Ask for a render (a file changed, or a param was set); cancels one in progress. It
+        starts once nothing else was requested for `settle` seconds (default: `debounce`)."""
         with self._condition:
             self._requested_at = time.monotonic()
+            self._settle = self.debounce if settle is None else settle
             self._generation += 1
             self._condition.notify_all()
 
@@ -188,7 +194,7 @@ class Watcher:
                     self._condition.wait()
                     continue
                 quiet_until = self._requested_at + (WRITE_GRACE if self._being_written
-                                                    else self.debounce)
+                                                    else self._settle)
                 now = time.monotonic()
                 if now < quiet_until:
                     self._condition.wait(quiet_until - now)

@@ -77,16 +77,13 @@ def encode_png_fast(image: np.ndarray, text: dict[str, str] | None = None, level
     ((3, 2), 'RGB', 'v')
     """
     pixels = to_8bit(image)
-    if (pixels[..., 3] == 255).all():
-        pixels, colour_type = pixels[..., :3], 2
-    else:
-        colour_type = 6
-    height, width, channels = pixels.shape
+    opaque = bool((pixels[..., 3] == 255).all())
+    colour_type, channels = (2, 3) if opaque else (6, 4)
+    height, width = pixels.shape[:2]
     rows = np.empty((height, 1 + width * channels), np.uint8)
     rows[:, 0] = 2                                          # filter type Up
-    flat = pixels.reshape(height, width * channels)
-    rows[0, 1:] = flat[0]
-    np.subtract(flat[1:], flat[:-1], out=rows[1:, 1:])      # uint8 arithmetic wraps mod 256
+    rows[:, 1:].reshape(height, width, channels)[...] = pixels[..., :channels]
+    rows[:0:-1, 1:] -= rows[-2::-1, 1:]                     # from the bottom up; uint8 wraps
     chunks = [b"\x89PNG\r\n\x1a\n",
               _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))]
     for key, value in (text or {}).items():                 # iTXt, uncompressed, no language tag

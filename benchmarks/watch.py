@@ -34,6 +34,7 @@ from artlang.render import Renderer, load_sketch, load_source  # noqa: E402
 from artlang.watcher import Watcher  # noqa: E402
 from artlang.writers import encode_png_fast, write_bytes  # noqa: E402
 
+PHASES: dict[str, list[dict]] = {}      # artlang's own split of each render, by kind of edit
 TRIALS = 30
 PEER_TRIALS = 16
 PEER_INTERVAL = 0.5
@@ -74,6 +75,7 @@ def measure_artlang(folder: Path, kind: str) -> list[float]:
     def report(outcome):
         if outcome.status == "rendered":
             finished_at.append(time.perf_counter())
+            PHASES.setdefault(kind, []).append(outcome.phases)
             rendered.set()
 
     watcher = Watcher(LiveSession(sketch), report=report)
@@ -153,6 +155,11 @@ def main() -> int:
                 results[kind, name] = values
                 print(f"{kind:<10} {name:<28} {statistics.median(values):7.1f} "
                       f"{percentile(values, 0.95):7.1f} {len(values):4d}")
+    print()
+    for kind, phases in PHASES.items():
+        split = ", ".join(f"{name} {1000 * statistics.median(p[name] for p in phases[1:]):.1f}"
+                          for name in ("load", "draw", "write"))
+        print(f"{kind} edit, inside artlang (p50 ms): {split} (parse+check, render, encode+write)")
     print()
     for kind, goal in (("noise", 100), ("palette", 30)):
         ours = statistics.median(results[kind, "artlang watch"])

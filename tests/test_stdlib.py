@@ -44,3 +44,4 @@ def test_the_wheel_carries_stdlib_grammar_and_data(tmp_path):
         assert f"artlang/stdlib/{module}.art" in names
     assert "artlang/grammar.lark" in names
     assert "artlang/data/colormaps.npz" in names
+    assert "artlang/preview_page.html" in names
