@@ -141,6 +141,18 @@ class FpsStmt:
 
 
 @dataclass(eq=False)
+class DurationStmt:
+    seconds: float
+    span: Span
+
+
+@dataclass(eq=False)
+class LoopStmt:
+    frames: int
+    span: Span
+
+
+@dataclass(eq=False)
 class ImportStmt:
     target: str            # a stdlib module name, or a path relative to the importing file
     is_path: bool
@@ -208,7 +220,7 @@ class OutputStmt:
     span: Span
 
 
-Statement = Union[CanvasStmt, SeedStmt, FramesStmt, FpsStmt, ImportStmt, ParamStmt, LetStmt,
+Statement = Union[CanvasStmt, SeedStmt, FramesStmt, FpsStmt, DurationStmt, LoopStmt, ImportStmt, ParamStmt, LetStmt,
                   FnStmt, LayerStmt, OutputStmt]
 
 

@@ -19,7 +19,7 @@ from .project import LoadedModules, ProjectFiles
 VECTORISH = ("num", "vec2", "color")
 COMPONENTS = {"vec2": {"x": 0, "y": 1}, "color": {"r": 0, "g": 1, "b": 2, "a": 3}}
 STATEMENT_NAMES = {ast.CanvasStmt: "canvas", ast.SeedStmt: "seed", ast.FramesStmt: "frames",
-                   ast.FpsStmt: "fps"}
+                   ast.FpsStmt: "fps", ast.DurationStmt: "duration", ast.LoopStmt: "loop"}
 LIBRARY_STATEMENTS = (ast.ImportStmt, ast.LetStmt, ast.FnStmt)
 
 
@@ -132,6 +132,7 @@ class Checker:
     def check_program(self) -> ir.Program:
         main = self.loaded.main
         scope = self.check_module(main, is_main=True)
+        self.attempt(self.settle_timing)
         output = scope.names.get("\0output")
         if output is None and not self.diagnostics:
             last = main.statements[-1].span if main.statements else None
@@ -177,7 +178,8 @@ class Checker:
     def check_statement(self, statement, module: ast.Module, scope: Scope, layers, used_layers):
         owner = module.name
         match statement:
-            case ast.CanvasStmt() | ast.SeedStmt() | ast.FramesStmt() | ast.FpsStmt():
+            case ast.CanvasStmt() | ast.SeedStmt() | ast.FramesStmt() | ast.FpsStmt() | \
+                    ast.DurationStmt() | ast.LoopStmt():
                 self.check_setting(statement)
             case ast.ImportStmt():
                 path = self.loaded.imports[id(statement)]
@@ -241,6 +243,25 @@ class Checker:
                 if value <= 0:
                     self.report("fps must be above 0", statement.span, "e.g. `fps 30`")
                 self.settings.fps = value
+            case ast.DurationStmt(seconds=seconds):
+                if seconds <= 0:
+                    self.report("a duration must be above 0 seconds", statement.span, "e.g. `duration 4`")
+                self.settings.duration = seconds
+            case ast.LoopStmt(frames=frames):
+                if frames < 1:
+                    self.report("a loop needs at least 1 frame", statement.span)
+                self.settings.loop = frames
+
+    def settle_timing(self) -> None:
+        """`duration` gives the frame count (at the sketch's fps) unless `frames` is set too."""
+        settings = self.settings
+        if settings.duration is None:
+            return
+        if "frames" in settings.spans:
+            self.report("set `frames` or `duration`, not both", settings.spans["duration"],
+                        "`duration 4` at `fps 30` is `frames 120`",
+                        notes=(Note("frames set here", settings.spans["frames"]),))
+        settings.frames = max(1, round(settings.duration * settings.fps))
 
     def check_param(self, statement: ast.ParamStmt) -> ir.ParamRef:
         default = statement.default

@@ -43,6 +43,7 @@ class FrameContext:
     frame: int = 0
     fps: float = 30.0
     frames: int = 1
+    loop: int | None = None                  # frames per loop (None: the whole animation)
     region: Region | None = None
     files: "object | None" = None            # a project.ProjectFiles, for image()
     cache: dict = field(default_factory=dict)  # values that do not change between frames
@@ -57,12 +58,16 @@ class FrameContext:
     def cache_scope(self) -> tuple:
         """What a cached value depends on besides its node: a cache kept across edits of the sketch
         (seed, canvas or timing changed) must not hand back values computed under other settings."""
-        return (self.seed, self.width, self.height, self.frames, self.fps, self.region)
+        return (self.seed, self.width, self.height, self.frames, self.fps, self.loop, self.region)
 
     def check_cancelled(self) -> None:
         """Raise `RenderCancelled` if whoever started the render no longer wants it."""
         if self.cancelled is not None and self.cancelled():
             raise RenderCancelled()
+
+    @property
+    def loop_frames(self) -> int:
+        return self.loop or self.frames
 
     @property
     def time(self) -> float:

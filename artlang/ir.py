@@ -118,7 +118,13 @@ class Settings:
     seed: int = 0
     frames: int = 1
     fps: float = 30.0
+    duration: float | None = None               # seconds; gives `frames` when set
+    loop: int | None = None                     # frames per loop; the whole animation when None
     spans: dict = field(default_factory=dict)   # statement name -> Span, for messages
+
+    @property
+    def loop_frames(self) -> int:
+        return self.loop or self.frames
 
 
 @dataclass

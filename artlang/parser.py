@@ -93,6 +93,14 @@ class _ToAst(Transformer):
         return ast.FpsStmt(float(children[0]), self.span(meta))
 
     @v_args(meta=True)
+    def duration_stmt(self, meta, children):
+        return ast.DurationStmt(float(children[0]), self.span(meta))
+
+    @v_args(meta=True)
+    def loop_stmt(self, meta, children):
+        return ast.LoopStmt(int(children[0]), self.span(meta))
+
+    @v_args(meta=True)
     def import_stmt(self, meta, children):
         target, alias = children
         is_path = target.type == "STRING"

@@ -118,7 +118,8 @@ class Renderer:
     def context(self, frame: int, cancelled=None) -> FrameContext:
         settings = self.program.settings
         return FrameContext(self.canvas.width, self.canvas.height, self.seed, frame=frame,
-                            fps=settings.fps, frames=settings.frames, files=self.program.files,
+                            fps=settings.fps, frames=settings.frames, loop=settings.loop,
+                            files=self.program.files,
                             cache=self.cache, cancelled=cancelled)
 
     def render(self, frame: int = 0, cancelled=None) -> np.ndarray:

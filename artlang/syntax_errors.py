@@ -48,7 +48,7 @@ SYNTAX_MISTAKES: dict[str, SyntaxMistake] = {
     "missing let": SyntaxMistake(
         "a statement must start with a keyword",
         "to name a value write `let name = ...`; statements start with let, fn, param, layer, "
-        "output, import, canvas, seed, frames or fps",
+        "output, import, canvas, seed, frames, fps, duration or loop",
         ("a = 3\n", "x\n", "sin(uv.x)\n", "1 + 2\n", "\"text\"\n")),
     "let without name": SyntaxMistake(
         "`let` needs a name",

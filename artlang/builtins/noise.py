@@ -206,18 +206,19 @@ def curl_noise(context, stream, p, z, seed, octaves, lacunarity, gain, basis):
 @builtin(returns="num", category=NOISE, random=True, animated=True,
          params=(P_POINT,
                  P("duration", "num", ABSENT, uniform=True,
-                   doc="seconds per loop; the animation's length (frames / fps) when left out"),
+                   doc="seconds per loop; the sketch's `loop` (or the whole animation) when left out"),
                  P("radius", "num", 1.0, uniform=True, doc="how much the noise changes over a loop"),
                  P_SEED) + ONE_OCTAVE)
 def loop_noise(context, stream, p, duration, radius, seed, octaves, lacunarity, gain, basis):
     """Noise in -1..1 that changes with time and comes back to where it started after `duration`
-    seconds, so an exported animation loops without a seam: frame `frames` is byte for byte
-    frame 0. It is 4D noise on a circle of `radius` in its last two coordinates.
+    seconds (by default after the sketch's `loop` frames, or the whole animation), so an exported
+    animation loops without a seam: frame `loop` is byte for byte frame 0. It is 4D noise on a
+    circle of `radius` in its last two coordinates.
 
     Example: `output loop_noise(uv * 3, octaves=4) * 0.5 + 0.5`
     """
     if duration is None:
-        phase = context.frame / context.frames          # exact: frame `frames` gives phase 1
+        phase = context.frame / context.loop_frames     # exact: frame `loop` gives phase 1
     else:
         seconds = float(duration)
         if not (math.isfinite(seconds) and seconds > 0):

@@ -82,6 +82,17 @@ def frame(context):
     return F32(context.frame)
 
 
+@builtin_value(kind="num", category="time", animated=True)
+def cycle(context):
+    """Where the frame is in the sketch's loop, from 0 up to (not including) 1: `frame / loop`,
+    wrapping every `loop` frames (the whole animation without a `loop` statement). Anything
+    driven by `cycle` through a periodic function closes the loop exactly.
+
+    Example: `output 0.5 + 0.5 * sin(tau * (cycle + uv.x))`
+    """
+    return F32((context.frame % context.loop_frames) / context.loop_frames)
+
+
 @builtin_value(kind="num", category="time")
 def frames(context):
     """Number of frames of the animation (1 for a still image).
