@@ -27,6 +27,8 @@ artlang turns small .art sketches into images.
 
   artlang render sketches/aurora.art -o aurora.png
   artlang watch sketches/aurora.art             re-render on every save, live preview
+  artlang export sketches/lava.art -o lava.mp4   every frame, to a video (or GIF, WebP, PNGs)
+  artlang reproduce aurora.png                   render a picture again from its own recipe
   artlang check my.art
   artlang builtins fbm
 
@@ -54,6 +56,31 @@ Every save re-renders: of the sketch, of any module it imports and of any image 
 the editor saves. A sketch with an error keeps the last good image (on disk and in the preview) and
 shows the error; the next good save clears it. Unchanged parts of the sketch are not recomputed.
 Ctrl-C stops (exit 0)."""
+
+EXPORT_HELP = """\
+examples:
+  artlang export loop.art -o out/loop.png          every frame: out/loop_00.png .. loop_59.png
+  artlang export loop.art -o out/loop_####.png     the same, four digits
+  artlang export loop.art -o loop.gif              GIF (exact timing, loops forever); also .webp
+  artlang export loop.art -o loop.mp4 --quality 20 H.264 video, crf 20 (lower is better)
+  artlang export loop.art -o big.png --bits 16     16-bit PNG frames
+  artlang export loop.art -o loop.mp4 --workers 2  frames rendered in 2 processes
+  artlang export loop.art -o loop.mp4 --scheduler tcp://host:8786   on a Dask cluster
+  artlang export art.art -o s/art.png --seed 0..15 --param scale=1..4:4 --sheet sheet.png
+                                                   a sweep: 64 pictures and a labelled sheet
+  artlang export art.art -o data/img.png --dataset 1000 --param scale=1..4
+                                                   1000 variations (seeds 0..999, scale drawn
+                                                   at random in 1..4) and data/img.jsonl
+
+Every PNG carries its recipe (sources, seed, params); other formats get a .json beside them.
+Interrupted? Run the same command again: frames already written are kept, and the result is
+byte-identical to an export that never stopped. The output is the same for any --workers."""
+
+REPRODUCE_HELP = """\
+examples:
+  artlang reproduce out.png                 render it again and check the pixels are the same
+  artlang reproduce out.png -o again.png    and keep the new copy
+  artlang reproduce out.png --root photos/  where the images the sketch reads are"""
 
 CHECK_HELP = """\
 examples:
@@ -123,6 +150,39 @@ def build_parser() -> argparse.ArgumentParser:
                        help="poll for changes every SECONDS (default 0.25) instead of file events")
     _add_common(watch)
 
+    export = commands.add_parser("export", help="render every frame, a sweep or a data set",
+                                 epilog=EXPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("file", type=Path, help="the .art sketch")
+    export.add_argument("-o", "--output", type=Path, required=True,
+                        help="a .png/.jpg sequence (FILE.png, or FILE_####.png), .gif, .webp or .mp4")
+    export.add_argument("--frames", metavar="A..B", help="only these frames (default: all)")
+    export.add_argument("--size", type=_size, metavar="WxH", help="canvas size, overriding `canvas`")
+    export.add_argument("--seed", metavar="SEEDS", help="a seed, a list 1,5,9 or a range 0..99 (a sweep)")
+    export.add_argument("-p", "--param", type=_param, action="append", default=[],
+                        metavar="NAME=VALUES",
+                        help="a value, a list a,b,c, LOW..HIGH:COUNT (a sweep), or LOW..HIGH "
+                             "(drawn at random with --dataset); repeatable")
+    export.add_argument("--dataset", type=int, metavar="N",
+                        help="N variations (seeds from --seed or 0 on) and a JSONL manifest")
+    export.add_argument("--sheet", type=Path, metavar="PNG",
+                        help="also a labelled contact sheet of the variations (or frames)")
+    export.add_argument("--quality", type=int, metavar="Q",
+                        help="JPEG/WebP quality 1..100, or MP4 crf 0..51 (default: high)")
+    export.add_argument("--bits", type=int, choices=(8, 16), default=8, help="PNG bit depth")
+    export.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="render in N processes (the bytes are the same for any N)")
+    export.add_argument("--scheduler", metavar="ADDRESS",
+                        help="render on a Dask cluster, e.g. tcp://10.0.0.5:8786")
+    _add_common(export)
+
+    reproduce = commands.add_parser("reproduce", help="render a picture again from its recipe",
+                                    epilog=REPRODUCE_HELP,
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    reproduce.add_argument("picture", type=Path, help="a PNG written by artlang (or a file with a .json sidecar)")
+    reproduce.add_argument("-o", "--output", type=Path, help="keep the new rendering here")
+    reproduce.add_argument("--root", type=Path, metavar="DIR",
+                           help="folder with the images the sketch reads (default: the picture's)")
+
     check = commands.add_parser("check", help="report every problem in a sketch, render nothing",
                                 epilog=CHECK_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("file", type=Path, help="the .art sketch")
@@ -174,7 +234,7 @@ def command_render(arguments, out) -> int:
         raise error(f"cannot write `{target.name}`: only .png output for now", stage=USAGE,
                     hint="use -o NAME.png")
     try:
-        write_image(image, target, renderer.metadata())
+        write_image(image, target, renderer.metadata(arguments.frame))
     except OSError as failure:
         from .errors import error
         raise error(f"cannot write {target}: {failure.strerror or failure}", stage=RUNTIME) from None
@@ -322,8 +382,94 @@ class _WatchPrinter:
                   file=sys.stderr, flush=True)
 
 
+def command_export(arguments, out) -> int:
+    from . import export
+    from .encoders import format_for
+    from .errors import error
+    if not arguments.file.is_file():
+        raise error(f"no such sketch file: {arguments.file}", stage=USAGE)
+    if arguments.workers < 1:
+        raise error("--workers needs at least 1", stage=USAGE)
+    format = format_for(arguments.output, arguments.bits)
+    seeds = export.parse_seeds(arguments.seed) if arguments.seed else None
+    params = {name: export.parse_values(name, text) for name, text in arguments.param}
+    if arguments.dataset is not None:
+        if arguments.dataset < 1:
+            raise error("--dataset needs at least 1", stage=USAGE)
+        variations = export.dataset(arguments.dataset, seeds[0] if seeds else 0, params)
+    else:
+        variations = export.sweep(seeds, params)
+    job = export.Job(arguments.file, arguments.output, format=format, variations=variations,
+                     frames=_frame_range(arguments.frames), size=arguments.size,
+                     quality=arguments.quality, root=arguments.root, limits=_limits(arguments))
+    backend = _backend(arguments)
+    from tqdm import tqdm
+    bar = tqdm(total=len(job.units), unit="frame", file=sys.stderr, disable=None, leave=False,
+               dynamic_ncols=True)
+    try:
+        result = job.run(backend, lambda done, total: bar.update(done - bar.n))
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"interrupted: the frames written so far are kept; run the same command again to "
+              f"finish", file=sys.stderr)
+        raise
+    finally:
+        bar.close()
+        backend.close()
+    if arguments.dataset is not None:
+        result.written.append(export.write_manifest(job))
+    if arguments.sheet:
+        result.written.append(export.write_sheet(job, arguments.sheet))
+    reused = f", {result.reused} already there" if result.reused else ""
+    first = _shown(result.written[0])
+    what = first if len(result.written) == 1 else f"{len(result.written)} files ({first}, ...)"
+    print(f"wrote {what}: {result.rendered} frames rendered{reused} in {result.seconds:.1f} s",
+          file=out)
+    return EXIT_OK
+
+
+def _frame_range(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    from .errors import error
+    try:
+        if ".." in text:
+            first, last = (int(part) for part in text.split(".."))
+            return list(range(first, last + 1))
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise error(f"--frames {text}: expected A..B like 0..59, or a list 0,10,20", stage=USAGE) from None
+
+
+def _backend(arguments):
+    from . import export
+    if arguments.scheduler:
+        from .cluster import DaskBackend
+        return DaskBackend(arguments.scheduler)
+    if arguments.workers > 1:
+        return export.ProcessBackend(arguments.workers)
+    return export.Backend()
+
+
+def command_reproduce(arguments, out) -> int:
+    from .provenance import reproduce
+    result = reproduce(arguments.picture, arguments.output, arguments.root)
+    if not result.compared:
+        print(f"{arguments.picture}: frame {result.recipe.frame} rendered again from its recipe"
+              + (f" into {arguments.output}" if arguments.output else "") +
+              f" (a {arguments.picture.suffix} is not compared pixel for pixel)", file=out)
+        return EXIT_OK
+    if not result.pixels_equal:
+        print(f"{arguments.picture}: the new rendering differs ({result.differing:,} pixels); "
+              f"made with artlang {result.recipe.version}", file=sys.stderr)
+        return EXIT_RUNTIME
+    same_file = " and the file is byte-identical" if result.bytes_equal else ""
+    print(f"{arguments.picture}: reproduced, every pixel is the same{same_file}", file=out)
+    return EXIT_OK
+
+
 COMMANDS = {"render": command_render, "check": command_check, "builtins": command_builtins,
-            "watch": command_watch}
+            "watch": command_watch, "export": command_export, "reproduce": command_reproduce}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -306,7 +306,7 @@ class LiveSession:
             shown = min(self.frame, program.settings.frames - 1)
             image = renderer.render(shown, cancelled)
             phases["draw"] = time.perf_counter() - started - phases["load"]
-            png = encode_png_fast(image, renderer.metadata())
+            png = encode_png_fast(image, renderer.metadata(shown))
             write_bytes(png, self.output)
         except RenderCancelled:
             return Outcome("cancelled")

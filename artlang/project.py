@@ -34,6 +34,8 @@ class ProjectFiles:
     root: Path
     sources: SourceCache = field(default_factory=SourceCache)
     touched: set[Path] = field(default_factory=set)   # every file resolved or read: what a watcher watches
+    texts: dict[Path, str] = field(default_factory=dict)  # the source of every module loaded
+    main: Path | None = None                           # the sketch itself
 
     def __post_init__(self):
         self.root = Path(self.root).resolve()
@@ -78,6 +80,7 @@ class ProjectFiles:
             stage = USAGE if span is None else CHECK
             raise error(f"cannot read `{path}`: {failure.strerror}", span, stage=stage) from None
         self.sources.add(str(path), text)
+        self.texts[Path(path).resolve()] = text
         return text
 
 
@@ -135,6 +138,10 @@ def load_modules(main_path: Path, files: ProjectFiles, text: str | None = None) 
                 diagnostics.extend(failure.diagnostics)
 
     main_path = main_path.resolve()
+    files.main = main_path
+    files.touched.add(main_path)
+    if text is not None:
+        files.texts[main_path] = text
     load(main_path, "main", text, [])
     if diagnostics:
         raise ArtError(diagnostics, CHECK)

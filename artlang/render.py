@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, ir
+from . import ir
 from .checker import check
 from .colour import parse_hex
 from .compiler import Plan, compile_program
@@ -137,11 +137,11 @@ class Renderer:
             raise error("out of memory while rendering", stage=RUNTIME,
                         hint="render a smaller canvas (--size) or lower --max-pixels") from None
 
-    def metadata(self) -> dict[str, str]:
-        """What the PNG's text chunks record, so the picture can be traced to its sketch."""
-        values = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.param_values.items()}
-        return {"Software": f"artlang {__version__}", "artlang:seed": str(self.seed),
-                "artlang:params": repr(values)}
+    def metadata(self, frame: int = 0) -> dict[str, str]:
+        """What the PNG's text chunks record: the sources, seed, params, size and frame, so
+        `artlang reproduce` can render the picture again (see `provenance.py`)."""
+        from .provenance import Recipe
+        return Recipe.of(self, frame).png_text()
 
 
 def render_frame(program: ir.Program, frame: int = 0, **options) -> np.ndarray:

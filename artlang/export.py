@@ -1,0 +1,507 @@
+"""`artlang export`: every frame of an animation, every combination of a sweep, or a data set.
+
+A job is a list of *units* (one variation of seed and params, one frame), each rendered by
+`render_unit` from a self-contained spec (the sketch's sources, the bytes of the images it reads,
+seed, params, size, frame) so it can run here, in a worker process, or on a Dask cluster, and always
+gives the same bytes. The parent writes each result atomically where it belongs: a frame file of a
+sequence, or a cached frame of an animation (GIF, WebP, MP4) that is encoded once all its frames are
+there. A unit whose file is already there with the same recipe is not rendered again, so an export
+that was interrupted (Ctrl-C, a crash, SIGKILL) resumes where it stopped and ends with the same
+bytes as one that never stopped. Nothing here prints: progress goes to a callback.
+"""
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import itertools
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .errors import USAGE, ArtError, error
+from .limits import Limits
+
+SPEC_CACHE = 4                 # renderers a worker keeps (one per variation it is working on)
+
+
+# ── variations: sweeps and data sets ──────────────────────────────────────────────────────────
+@dataclass(frozen=True)
+class Variation:
+    """One seed and set of param overrides; `slug` names its files, `label` its sheet cell."""
+    seed: int | None
+    params: tuple = ()              # ((name, value), ...) in the order given
+    index: int = 0
+
+    @property
+    def label(self) -> str:
+        parts = ([] if self.seed is None else [f"seed {self.seed}"]) + \
+            [f"{name} {_short(value)}" for name, value in self.params]
+        return ", ".join(parts)
+
+    @property
+    def slug(self) -> str:
+        parts = ([] if self.seed is None else [f"seed{self.seed}"]) + \
+            [f"{name}{_short(value)}" for name, value in self.params]
+        return "_".join(part.replace("#", "") for part in parts)
+
+
+def _short(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """`7`, `1,5,9` or the inclusive range `0..99`.
+
+    >>> parse_seeds("0..3"), parse_seeds("4,2")
+    ([0, 1, 2, 3], [4, 2])
+    """
+    try:
+        if ".." in text:
+            low, high = (int(part) for part in text.split(".."))
+            if high < low:
+                raise ValueError
+            return list(range(low, high + 1))
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise error(f"--seed {text}: expected a seed (7), a list (1,5,9) or a range (0..99)",
+                    stage=USAGE) from None
+
+
+def parse_values(name: str, text: str) -> list | tuple:
+    """A param's values in a sweep: `3`, `a,b,c`, `1..5:5` (five evenly spaced, ends included),
+    or `1..5` without a count: a range sampled at random (for data sets), as ("random", 1, 5).
+
+    >>> parse_values("s", "1..2:3"), parse_values("s", "1..5")
+    ([1.0, 1.5, 2.0], ('random', 1.0, 5.0))
+    """
+    try:
+        if ".." in text:
+            bounds, _, count = text.partition(":")
+            low, high = (float(part) for part in bounds.split(".."))
+            if not count:
+                return ("random", low, high)
+            count = int(count)
+            if count < 1:
+                raise ValueError
+            return [float(v) for v in np.linspace(low, high, count)] if count > 1 else [low]
+    except ValueError:
+        raise error(f"--param {name}={text}: expected VALUE, V1,V2,..., LOW..HIGH:COUNT or LOW..HIGH",
+                    stage=USAGE) from None
+    return [_number_or_text(part) for part in text.split(",")]
+
+
+def _number_or_text(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()
+
+
+def sweep(seeds: list[int] | None, params: dict[str, list]) -> list[Variation]:
+    """Every combination of the seeds and param values (a random range is not allowed here)."""
+    for name, values in params.items():
+        if isinstance(values, tuple):
+            raise error(f"--param {name}: give a count to sweep a range (LOW..HIGH:COUNT); a range "
+                        "without one is sampled at random, in --dataset mode", stage=USAGE)
+    names = list(params)
+    combos = itertools.product(seeds or [None], *(params[n] for n in names))
+    return [Variation(seed, tuple(zip(names, values)), index)
+            for index, (seed, *values) in enumerate(combos)]
+
+
+def dataset(count: int, first_seed: int, params: dict[str, list | tuple]) -> list[Variation]:
+    """`count` variations with seeds `first_seed`, `first_seed + 1`, ...; params given as a range
+    are drawn uniformly from it, lists are drawn from, single values kept (all seeded: the same
+    command gives the same data set)."""
+    variations = []
+    for index in range(count):
+        generator = np.random.default_rng([first_seed, index])
+        chosen = []
+        for name, values in params.items():
+            if isinstance(values, tuple):
+                chosen.append((name, float(np.float32(generator.uniform(values[1], values[2])))))
+            else:
+                chosen.append((name, values[int(generator.integers(len(values)))]))
+        variations.append(Variation(first_seed + index, tuple(chosen), index))
+    return variations
+
+
+# ── rendering one unit anywhere ───────────────────────────────────────────────────────────────
+_renderers: dict = {}          # unit key -> (Renderer, its materialised project folder)
+
+
+@atexit.register
+def _forget_renderers() -> None:
+    while _renderers:
+        shutil.rmtree(_renderers.popitem()[1][1], ignore_errors=True)
+
+
+def render_unit(spec: dict) -> bytes:
+    """The encoded frame described by `spec` (see `Job.spec`): PNG (8 or 16 bit) or JPEG bytes
+    with the picture's recipe. Runs in any process; keeps a few loaded renderers between calls."""
+    from .render import Renderer, load_sketch
+    key = spec["renderer"]
+    renderer = _renderers.get(key, (None,))[0]
+    if renderer is None:
+        import tempfile
+
+        from .provenance import Recipe
+        recipe = Recipe.from_text(spec["recipe"])
+        folder = tempfile.mkdtemp(prefix="artlang-unit-")
+        main = recipe.materialise(Path(folder), images=spec["images"])
+        program = load_sketch(main, root=folder)
+        renderer = Renderer(program, size=tuple(recipe.size), seed=recipe.seed, params=recipe.params,
+                            limits=Limits(**spec["limits"]))
+        while len(_renderers) >= SPEC_CACHE:
+            shutil.rmtree(_renderers.pop(next(iter(_renderers)))[1], ignore_errors=True)
+        _renderers[key] = (renderer, folder)
+    frame = spec["frame"]
+    image = renderer.render(frame)
+    return encode_frame(image, spec["format"], renderer.metadata(frame), spec.get("quality"))
+
+
+def encode_frame(image: np.ndarray, format: str, text: dict, quality=None) -> bytes:
+    """One frame as the bytes of a file: png (Pillow, compact, as `artlang render` writes it),
+    png16, or jpeg."""
+    import io
+    from PIL import PngImagePlugin
+
+    from .writers import png_bytes_image
+    if format == "png16":
+        from .writers import encode_png_fast
+        return encode_png_fast(image, text, level=6, bits=16)
+    if format == "jpeg":
+        from .encoders import encode_jpeg
+        return encode_jpeg(image, quality, text)
+    info = PngImagePlugin.PngInfo()
+    for key, value in text.items():
+        info.add_itxt(key, value)
+    buffer = io.BytesIO()
+    png_bytes_image(image).save(buffer, format="PNG", pnginfo=info, compress_level=6)
+    return buffer.getvalue()
+
+
+# ── the job ───────────────────────────────────────────────────────────────────────────────────
+@dataclass
+class Unit:
+    variation: Variation
+    frame: int
+    target: Path                  # where its bytes go
+    spec: dict = field(repr=False, default_factory=dict)
+
+
+@dataclass
+class Result:
+    written: list[Path] = field(default_factory=list)    # final files (frames, animations, sheet)
+    rendered: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+
+
+class Job:
+    """An export: which units, where their bytes go, and how the outputs are assembled."""
+
+    def __init__(self, sketch: Path, output: Path, *, format: str, variations: list[Variation],
+                 frames: list[int] | None = None, size=None, quality=None, root=None,
+                 limits: Limits | None = None, base_params: dict | None = None,
+                 base_seed: int | None = None):
+        from .encoders import FORMATS
+        from .render import Renderer, load_sketch
+        self.sketch, self.output, self.format = Path(sketch), Path(output), format
+        self.kind = FORMATS[format].kind
+        self.quality, self.limits = quality, limits or Limits.from_environment()
+        self.root = Path(root) if root else self.sketch.resolve().parent
+        self.program = load_sketch(self.sketch, self.root)
+        settings = self.program.settings
+        self.fps = settings.fps
+        self.frames = list(range(settings.frames)) if frames is None else frames
+        for frame in self.frames:
+            if not 0 <= frame < settings.frames:
+                raise error(f"frame {frame} is outside the animation (frames 0..{settings.frames - 1})",
+                            stage=USAGE)
+        self.variations = variations
+        self.units: list[Unit] = []
+        many = len(variations) > 1
+        for variation in variations:
+            params = {**(base_params or {}), **dict(variation.params)}
+            seed = variation.seed if variation.seed is not None else base_seed
+            renderer = Renderer(self.program, size=size, seed=seed, params=params, limits=self.limits)
+            self.size = (renderer.canvas.width, renderer.canvas.height)
+            for frame in self.frames:
+                from .provenance import Recipe
+                recipe = Recipe.of(renderer, frame)
+                target = self.unit_path(variation, frame, many)
+                spec = {"recipe": recipe.to_text(), "frame": frame, "format": self.frame_format,
+                        "quality": quality, "limits": {"max_pixels": self.limits.max_pixels},
+                        "key": recipe.digest(), "images": self._images(recipe),
+                        "renderer": dataclasses.replace(recipe, frame=0).digest()}
+                self.units.append(Unit(variation, frame, target, spec))
+
+    @property
+    def frame_format(self) -> str:
+        return self.format if self.kind == "sequence" else "png"
+
+    def _images(self, recipe) -> dict[str, bytes]:
+        return {name: (self.root / name).read_bytes() for name in recipe.inputs}
+
+    # where things go ──────────────────────────────────────────────────────────────────────────
+    def variation_path(self, variation: Variation, many: bool) -> Path:
+        """The output of one variation: the output itself, or with the variation's slug added."""
+        if not many:
+            return self.output
+        name = variation.slug or f"{variation.index:0{len(str(len(self.variations) - 1))}d}"
+        return self.output.with_name(f"{self.output.stem}_{name}{self.output.suffix}")
+
+    def unit_path(self, variation: Variation, frame: int, many: bool) -> Path:
+        base = self.variation_path(variation, many)
+        if self.kind == "sequence":
+            if len(self.frames) == 1 and self.program.settings.frames == 1:
+                return base
+            from .encoders import frame_name
+            return frame_name(base, frame, self.program.settings.frames)
+        return frame_cache(base) / f"{frame:06d}.png"
+
+    def remove_leftovers(self) -> None:
+        """Temporary files of a run that was killed before it could rename them into place."""
+        many = len(self.variations) > 1
+        targets = [unit.target for unit in self.units] + \
+            [self.variation_path(v, many) for v in self.variations]
+        for folder in {target.parent for target in targets}:
+            names = {target.name for target in targets if target.parent == folder}
+            if not folder.is_dir():
+                continue
+            for leftover in folder.glob(".*.tmp"):
+                if any(leftover.name.startswith(f".{name}.") for name in names):
+                    leftover.unlink(missing_ok=True)
+
+    def variation_units(self, variation: Variation) -> list[Unit]:
+        return [unit for unit in self.units if unit.variation is variation]
+
+    def animation_key(self, variation: Variation) -> str:
+        """What an animation file was made from: its frames' recipes, format, quality, fps."""
+        from .provenance import file_hash
+        keys = [unit.spec["key"] for unit in self.variation_units(variation)]
+        return file_hash(json.dumps([keys, self.format, self.quality, self.fps]).encode())
+
+    def finished(self, variation: Variation) -> bool:
+        """Whether an animation is already there, made from exactly these frames and settings."""
+        target = self.variation_path(variation, len(self.variations) > 1)
+        sidecar = target.with_name(target.name + ".json")
+        try:
+            return target.is_file() and json.loads(sidecar.read_text())["job"] == \
+                self.animation_key(variation)
+        except (OSError, ValueError, KeyError):
+            return False
+
+    # running ──────────────────────────────────────────────────────────────────────────────────
+    def pending(self) -> list[Unit]:
+        """The units whose file is missing or holds another recipe."""
+        done = {id(v) for v in self.variations if self.kind == "animation" and self.finished(v)}
+        bits = 16 if self.format == "png16" else 8
+        return [unit for unit in self.units if id(unit.variation) not in done
+                and not _holds(unit.target, unit.spec["key"], bits, self.quality)]
+
+    def run(self, backend: "Backend", progress: Callable[[int, int], None] = lambda d, t: None
+            ) -> Result:
+        from .writers import write_bytes
+        started = time.perf_counter()
+        result = Result()
+        self.remove_leftovers()
+        todo = self.pending()
+        result.reused = len(self.units) - len(todo)
+        done = result.reused
+        progress(done, len(self.units))
+        for unit, data in backend.run(render_unit, todo, lambda unit: unit.spec):
+            write_bytes(data, unit.target)
+            result.rendered += 1
+            done += 1
+            progress(done, len(self.units))
+        result.written = self.assemble()
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def assemble(self) -> list[Path]:
+        """Sequences are done; animations are encoded from their cached frames, then the cache
+        is removed. Every output that is not a PNG gets a sidecar JSON with its recipe."""
+        from .encoders import AnimationWriter, write_sidecar
+        from .provenance import Recipe
+        written = []
+        many = len(self.variations) > 1
+        for variation in self.variations:
+            units = self.variation_units(variation)
+            target = self.variation_path(variation, many)
+            if self.kind == "sequence":
+                written += [u.target for u in units]
+                if self.format == "jpeg":
+                    for unit in units:
+                        write_sidecar(unit.target, {"recipe": json.loads(unit.spec["recipe"]),
+                                                    "quality": self.quality})
+                continue
+            if self.finished(variation):
+                written.append(target)
+                continue
+            with AnimationWriter(target, self.format, self.fps, self.size, quality=self.quality) as writer:
+                for unit in units:
+                    writer.add(read_png(unit.target))
+            first = Recipe.from_text(units[0].spec["recipe"])
+            write_sidecar(target, {"recipe": first.to_dict(), "frames": self.frames,
+                                   "fps": self.fps, "format": self.format, "quality": self.quality,
+                                   "job": self.animation_key(variation)})
+            shutil.rmtree(frame_cache(target), ignore_errors=True)
+            written.append(target)
+        return written
+
+
+def write_manifest(job: Job) -> Path:
+    """The data set's manifest beside its files: one JSON line per file (file, seed, params)."""
+    from .writers import write_bytes
+    path = job.output.with_suffix(".jsonl")
+    lines = []
+    for unit in job.units:
+        recipe = json.loads(unit.spec["recipe"])
+        name = os.path.relpath(unit.target if job.kind == "sequence" else
+                               job.variation_path(unit.variation, True), path.parent)
+        if job.kind != "sequence" and unit.frame != job.frames[0]:
+            continue
+        lines.append(json.dumps({"file": name, "index": unit.variation.index,
+                                 "seed": recipe["seed"], "params": recipe["params"],
+                                 "frame": unit.frame}, sort_keys=True))
+    write_bytes(("\n".join(lines) + "\n").encode(), path)
+    return path
+
+
+def write_sheet(job: Job, path: Path, most_frames: int = 16) -> Path:
+    """A labelled contact sheet: one cell per variation (its first frame), or, for a single
+    animation, up to `most_frames` frames spread over it."""
+    from .encoders import contact_sheet
+    from .writers import write_png
+    if len(job.variations) > 1:
+        cells = [job.variation_units(v)[0] for v in job.variations]
+        labels = [unit.variation.label for unit in cells]
+    else:
+        units = job.units
+        step = max(1, math.ceil(len(units) / most_frames))
+        cells = units[::step]
+        labels = [f"frame {unit.frame}" for unit in cells]
+    images = [_frame_image(job, unit) for unit in cells]
+    longest = max(job.size)
+    cell = None if longest <= 256 else (round(job.size[0] * 256 / longest),
+                                         round(job.size[1] * 256 / longest))
+    write_png(contact_sheet(images, labels, cell=cell), Path(path))
+    return Path(path)
+
+
+def _frame_image(job: Job, unit: Unit) -> np.ndarray:
+    """A unit's picture, from its file, or rendered again when the file is a video or was removed
+    (an animation's frame cache goes once the animation is encoded)."""
+    if unit.target.is_file() and unit.target.suffix.lower() == ".png":
+        return read_png(unit.target)
+    from .render import Renderer
+    renderer = Renderer(job.program, size=job.size, seed=json.loads(unit.spec["recipe"])["seed"],
+                        params=json.loads(unit.spec["recipe"])["params"], limits=job.limits)
+    return renderer.render(unit.frame)
+
+
+def frame_cache(output: Path) -> Path:
+    """Where an animation's frames wait until it is encoded (kept if the export is interrupted)."""
+    return output.with_name(f".{output.name}.frames")
+
+
+def _holds(path: Path, key: str, bits: int, quality) -> bool:
+    """Whether `path` is a finished frame of the same recipe (its text chunk or sidecar says so),
+    at the same bit depth (PNG) or quality (JPEG)."""
+    from .provenance import Recipe
+    if not path.is_file():
+        return False
+    try:
+        if path.suffix.lower() != ".png":
+            sidecar = json.loads(path.with_name(path.name + ".json").read_text())
+            recipe = Recipe.from_text(json.dumps(sidecar["recipe"]))
+            return recipe.digest() == key and sidecar.get("quality") == quality
+        from PIL import Image
+        with open(path, "rb") as handle:
+            depth = handle.read(25)[24:25]                  # IHDR's bit depth
+        with Image.open(path) as picture:
+            text = picture.text.get("artlang:recipe")     # (our files are renamed in whole)
+        return depth == bytes([bits]) and text is not None and Recipe.from_text(text).digest() == key
+    except Exception:              # unreadable, truncated or foreign: render it again
+        return False
+
+
+def read_png(path: Path) -> np.ndarray:
+    from PIL import Image
+    with Image.open(path) as picture:
+        pixels = np.asarray(picture.convert("RGBA"), dtype=np.float32)
+    return pixels / np.float32(255.0)
+
+
+# ── where units run ───────────────────────────────────────────────────────────────────────────
+class Backend:
+    """Runs `function(spec_of(item))` for every item, yielding (item, result) as they finish, at
+    most `window` at a time in flight (bounded memory)."""
+
+    def run(self, function, items: list, spec_of) -> Iterable:
+        for item in items:
+            yield item, function(spec_of(item))
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessBackend(Backend):
+    """`workers` local processes; each gets cores // workers threads for the noise kernels."""
+
+    def __init__(self, workers: int):
+        import concurrent.futures
+        import multiprocessing
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        self.workers = workers
+        self.pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context,
+                                                           initializer=_worker_setup,
+                                                           initargs=(threads,))
+
+    def run(self, function, items, spec_of):
+        import concurrent.futures
+        pending = {}
+        queue = iter(items)
+        try:
+            while True:
+                while len(pending) < 2 * self.workers:
+                    item = next(queue, None)
+                    if item is None:
+                        break
+                    pending[self.pool.submit(function, spec_of(item))] = item
+                if not pending:
+                    return
+                finished, _ = concurrent.futures.wait(pending, return_when="FIRST_COMPLETED")
+                for future in finished:
+                    yield pending.pop(future), future.result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_setup(threads: int) -> None:
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)        # Ctrl-C is the parent's to handle
+    from .threads import set_threads
+    set_threads(threads)
+
+
+def estimated_seconds(done: int, total: int, elapsed: float) -> float | None:
+    """Time left at the rate so far (None before the first unit is done)."""
+    if done <= 0 or elapsed <= 0:
+        return None
+    return elapsed / done * (total - done) if math.isfinite(elapsed) else None

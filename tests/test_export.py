@@ -1,0 +1,223 @@
+"""`artlang export` and `artlang reproduce`: sequences, animations, sweeps, data sets, workers,
+Dask, resuming after a kill, and pictures that carry their own recipe."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import run_cli
+
+ANIMATION = """canvas 48 x 32
+seed 4
+frames 8
+fps 8
+param scale = 3 in 1..6
+let n = loop_noise(uv * scale, octaves=3)
+output gradient(n * 0.5 + 0.5, #0b1d51, #ff7e5f, #feb47b)
+"""
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "anim.art").write_text(ANIMATION, encoding="utf-8")
+    return tmp_path
+
+
+def pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as picture:
+        return np.asarray(picture.convert("RGBA"))
+
+
+def export(*arguments) -> str:
+    result = run_cli("export", *arguments)
+    assert result.code == 0, result.stderr
+    return result.stdout
+
+
+def test_a_png_sequence_is_zero_padded_and_each_frame_is_what_render_draws(project):
+    export(project / "anim.art", "-o", project / "out" / "anim.png")
+    names = sorted(p.name for p in (project / "out").iterdir())
+    assert names == [f"anim_{i}.png" for i in range(8)]                 # 8 frames: one digit
+    for frame in (0, 5):
+        single = project / f"single{frame}.png"
+        assert run_cli("render", project / "anim.art", "-o", single, "--frame", frame).code == 0
+        assert (project / "out" / f"anim_{frame}.png").read_bytes() == single.read_bytes()
+    assert not np.array_equal(pixels(project / "out" / "anim_0.png"), pixels(project / "out" / "anim_5.png"))
+
+
+def test_an_explicit_pattern_sets_the_width(project):
+    export(project / "anim.art", "-o", project / "f_####.png", "--frames", "2..3")
+    assert sorted(p.name for p in project.glob("f_*.png")) == ["f_0002.png", "f_0003.png"]
+
+
+def test_sixteen_bit_frames(project):
+    export(project / "anim.art", "-o", project / "deep.png", "--bits", "16", "--frames", "0..0")
+    data = (project / "deep_0.png").read_bytes()
+    assert data[24] == 16                                              # IHDR bit depth
+
+
+def test_a_gif_and_its_sidecar(project):
+    export(project / "anim.art", "-o", project / "anim.gif")
+    with Image.open(project / "anim.gif") as gif:
+        assert gif.n_frames == 8
+        assert gif.info.get("loop") == 0
+    sidecar = json.loads((project / "anim.gif.json").read_text())
+    assert sidecar["recipe"]["seed"] == 4 and sidecar["fps"] == 8
+    assert not list(project.glob(".anim.gif.frames"))                   # the frame cache is gone
+
+
+def test_workers_give_the_same_bytes(project):
+    export(project / "anim.art", "-o", project / "one" / "a.png")
+    export(project / "anim.art", "-o", project / "two" / "a.png", "--workers", "2")
+    for frame in range(8):
+        assert (project / "one" / f"a_{frame}.png").read_bytes() == \
+            (project / "two" / f"a_{frame}.png").read_bytes()
+
+
+def test_a_sweep_names_each_combination_and_makes_a_labelled_sheet(project):
+    output = export(project / "anim.art", "-o", project / "s" / "v.png", "--frames", "0..0",
+                    "--seed", "0..2", "--param", "scale=2..4:2", "--sheet", project / "sheet.png")
+    names = sorted(p.name for p in (project / "s").iterdir())
+    assert len(names) == 6 and "v_seed1_scale4_0.png" in names, names
+    assert "wrote" in output
+    sheet = pixels(project / "sheet.png")
+    assert sheet.shape[0] > 2 * 32 and sheet.shape[1] > 3 * 48
+    first, other = pixels(project / "s" / "v_seed0_scale2_0.png"), pixels(project / "s" / "v_seed2_scale4_0.png")
+    assert not np.array_equal(first, other)
+
+
+def test_a_data_set_writes_a_manifest_and_is_the_same_every_time(project):
+    for folder in ("d1", "d2"):
+        export(project / "anim.art", "-o", project / folder / "img.png", "--frames", "0..0",
+               "--dataset", "5", "--seed", "10", "--param", "scale=1..6")
+    lines = [json.loads(line) for line in (project / "d1" / "img.jsonl").read_text().splitlines()]
+    assert [line["seed"] for line in lines] == [10, 11, 12, 13, 14]
+    scales = [line["params"]["scale"] for line in lines]
+    assert all(1 <= s <= 6 for s in scales) and len(set(scales)) == 5
+    for line in lines:
+        assert (project / "d1" / line["file"]).is_file()
+        assert (project / "d1" / line["file"]).read_bytes() == (project / "d2" / line["file"]).read_bytes()
+
+
+def test_reproduce_renders_a_picture_again_byte_for_byte(project):
+    (project / "lib").mkdir()
+    (project / "lib" / "tint.art").write_text("fn tint(c) = c * #ffeedd\n", encoding="utf-8")
+    Image.new("RGB", (6, 4), (200, 40, 90)).save(project / "photo.png")
+    sketch = project / "with_inputs.art"
+    sketch.write_text('import "lib/tint.art" as lib\nimport shapes\ncanvas 40 x 30\nseed 9\n'
+                      'param k = 0.5 in 0..1\n'
+                      'output mix(lib.tint(image("photo.png")), #00ff00, k * fbm(uv * 2)) \n',
+                      encoding="utf-8")
+    picture = project / "out" / "p.png"
+    assert run_cli("render", sketch, "-o", picture, "--param", "k=0.7", "--seed", "3").code == 0
+    sketch.write_text("canvas 4 x 4\noutput 0\n", encoding="utf-8")       # the sources may change
+    (project / "lib" / "tint.art").unlink()
+    result = run_cli("reproduce", picture, "--root", project, "-o", project / "again.png")
+    assert result.code == 0, result.stderr
+    assert "byte-identical" in result.stdout
+    assert (project / "again.png").read_bytes() == picture.read_bytes()
+    Image.new("RGB", (6, 4), (0, 0, 0)).save(project / "photo.png")      # but not the images
+    result = run_cli("reproduce", picture, "--root", project)
+    assert result.code == 2 and "photo.png" in result.stderr and "changed" in result.stderr
+
+
+def test_reproduce_refuses_a_picture_without_a_recipe(tmp_path):
+    Image.new("RGB", (4, 4)).save(tmp_path / "plain.png")
+    result = run_cli("reproduce", tmp_path / "plain.png")
+    assert result.code == 2 and "no artlang recipe" in result.stderr
+
+
+def test_a_second_run_renders_nothing_and_a_changed_param_renders_again(project):
+    export(project / "anim.art", "-o", project / "r" / "a.png")
+    stamps = {p: p.stat().st_mtime_ns for p in (project / "r").iterdir()}
+    output = export(project / "anim.art", "-o", project / "r" / "a.png")
+    assert "0 frames rendered, 8 already there" in output
+    assert stamps == {p: p.stat().st_mtime_ns for p in (project / "r").iterdir()}
+    output = export(project / "anim.art", "-o", project / "r" / "a.png", "--param", "scale=2")
+    assert "8 frames rendered" in output
+
+
+SLOW = """canvas 160 x 120
+seed 2
+frames 24
+fps 12
+let n = fbm(vec(uv.x * 3, uv.y * 3) + vec(t, 0), octaves=8) + fbm(uv * 9 + vec(0, t), octaves=8)
+output gradient(n * 0.35 + 0.5, #000000, #ff8000, #ffffff)
+"""
+
+
+@pytest.mark.parametrize("suffix", [".png", ".gif"])
+def test_an_export_killed_mid_way_resumes_to_the_same_bytes(tmp_path, suffix):
+    (tmp_path / "slow.art").write_text(SLOW, encoding="utf-8")
+    command = [sys.executable, "-m", "artlang", "export", str(tmp_path / "slow.art")]
+    clean = tmp_path / "clean"
+    done = subprocess.run(command + ["-o", str(clean / f"s{suffix}")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(command + ["-o", str(killed / f"s{suffix}")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(list(killed.rglob("*.png"))) < 4:                      # a few frames in
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    for path in killed.rglob("*"):                                    # nothing half-written
+        if path.is_file() and path.suffix == ".png":
+            with Image.open(path) as picture:
+                picture.load()
+    again = subprocess.run(command + ["-o", str(killed / f"s{suffix}")], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "already there" in again.stdout
+    finished = sorted(p.relative_to(killed) for p in killed.rglob("*") if p.is_file())
+    expected = sorted(p.relative_to(clean) for p in clean.rglob("*") if p.is_file())
+    assert finished == expected
+    for name in expected:
+        assert (killed / name).read_bytes() == (clean / name).read_bytes(), name
+
+
+def test_ctrl_c_stops_an_export_cleanly(tmp_path):
+    (tmp_path / "slow.art").write_text(SLOW.replace("frames 24", "frames 400"), encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "artlang", "export", str(tmp_path / "slow.art"),
+                                "-o", str(tmp_path / "o" / "s.png"), "--workers", "2"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list((tmp_path / "o").glob("*.png"))) < 2:
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "run the same command again" in err and "Traceback" not in err
+    assert not [p for p in (tmp_path / "o").iterdir() if p.suffix == ".tmp"]
+
+
+def test_a_dask_cluster_gives_the_same_bytes(project):
+    distributed = pytest.importorskip("distributed")
+    export(project / "anim.art", "-o", project / "here" / "a.png")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        export(project / "anim.art", "-o", project / "there" / "a.png", "--scheduler", cluster.scheduler_address)
+    for frame in range(8):
+        assert (project / "here" / f"a_{frame}.png").read_bytes() == \
+            (project / "there" / f"a_{frame}.png").read_bytes()
+
+
+def test_bad_export_options_are_usage_errors(project):
+    result = run_cli("export", project / "anim.art", "-o", project / "x.bmp")
+    assert result.code == 2 and ".gif" in result.stderr
+    result = run_cli("export", project / "anim.art", "-o", project / "x.png", "--seed", "5..1")
+    assert result.code == 2 and "range" in result.stderr
+    result = run_cli("export", project / "anim.art", "-o", project / "x.png", "--param", "scale=1..4")
+    assert result.code == 2 and "COUNT" in result.stderr
+    result = run_cli("export", project / "anim.art", "-o", project / "x.png", "--frames", "3..9")
+    assert result.code == 2 and "outside the animation" in result.stderr
