@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/filters.py
 	$(BIN)/python benchmarks/cold_start.py
 	$(BIN)/python benchmarks/watch.py
+	$(BIN)/python benchmarks/export.py
 
 docs: $(STAMP)
 	$(BIN)/python tools/make_docs.py

@@ -456,22 +456,34 @@ class Backend:
 
 
 class ProcessBackend(Backend):
-    """`workers` local processes; each gets cores // workers threads for the noise kernels."""
+    """`workers` local processes; each gets cores // workers threads for the noise kernels.
+
+    The first unit is rendered here, before the workers are forked, so they start with the
+    sketch's compiled kernels already loaded instead of each loading them again."""
 
     def __init__(self, workers: int):
+        self.workers = workers
+        self.pool = None
+
+    def _start(self):
         import concurrent.futures
         import multiprocessing
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        self.workers = workers
-        self.pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context,
+        threads = max(1, (os.cpu_count() or 1) // self.workers)
+        self.pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=context,
                                                            initializer=_worker_setup,
                                                            initargs=(threads,))
 
     def run(self, function, items, spec_of):
         import concurrent.futures
-        pending = {}
         queue = iter(items)
+        first = next(queue, None)
+        if first is None:
+            return
+        yield first, function(spec_of(first))
+        if self.pool is None:
+            self._start()
+        pending = {}
         try:
             while True:
                 while len(pending) < 2 * self.workers:
@@ -490,7 +502,8 @@ class ProcessBackend(Backend):
             raise
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _worker_setup(threads: int) -> None:
