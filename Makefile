@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py
 	$(BIN)/python benchmarks/watch.py
 	$(BIN)/python benchmarks/export.py
+	$(BIN)/python benchmarks/large_image.py
 
 docs: $(STAMP)
 	$(BIN)/python tools/make_docs.py

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -128,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-p", "--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
                         help="set a `param` (repeatable)")
     render.add_argument("--frame", type=int, default=0, metavar="N", help="which frame to render (from 0)")
+    render.add_argument("--tile", type=int, metavar="N",
+                        help="render in N x N tiles, streaming to the file (automatic for a .png or "
+                             ".tif over the pixel limit; bounded memory at any size)")
     _add_common(render)
 
     watch = commands.add_parser("watch", help="re-render on every save, with a live preview page",
@@ -204,9 +208,10 @@ def _add_common(command) -> None:
 
 def _limits(arguments):
     from .limits import Limits
+    import dataclasses
     limits = Limits.from_environment()
     if arguments.max_pixels is not None:
-        limits = Limits(max_pixels=arguments.max_pixels)
+        limits = dataclasses.replace(limits, max_pixels=arguments.max_pixels)
     return limits
 
 
@@ -225,14 +230,18 @@ def command_render(arguments, out) -> int:
     started = time.perf_counter()
     program = _load(arguments)
     _print_warnings(program, out)
-    renderer = Renderer(program, size=arguments.size, seed=arguments.seed,
-                        params=dict(arguments.param), limits=_limits(arguments))
-    image = renderer.render(arguments.frame)
     target = arguments.output or arguments.file.with_suffix(".png")
-    if target.suffix.lower() != ".png":
+    if target.suffix.lower() not in (".png", ".tif", ".tiff"):
         from .errors import error
-        raise error(f"cannot write `{target.name}`: only .png output for now", stage=USAGE,
-                    hint="use -o NAME.png")
+        raise error(f"cannot write `{target.name}`: render writes .png or .tif", stage=USAGE,
+                    hint="use -o NAME.png; for JPEG, GIF, WebP or MP4 use `artlang export`")
+    limits = _limits(arguments)
+    width, height = arguments.size or (program.settings.width, program.settings.height)
+    if arguments.tile or target.suffix.lower() != ".png" or width * height > limits.max_pixels:
+        return _render_tiled(program, arguments, target, limits, started, out)
+    renderer = Renderer(program, size=arguments.size, seed=arguments.seed,
+                        params=dict(arguments.param), limits=limits)
+    image = renderer.render(arguments.frame)
     try:
         write_image(image, target, renderer.metadata(arguments.frame))
     except OSError as failure:
@@ -244,11 +253,34 @@ def command_render(arguments, out) -> int:
     return EXIT_OK
 
 
+def _render_tiled(program, arguments, target: Path, limits, started: float, out) -> int:
+    """A canvas over the pixel limit (or --tile, or a .tif): drawn tile by tile into the file."""
+    from .tiles import TILE, TiledRenderer
+    frames = program.settings.frames
+    if not 0 <= arguments.frame < frames:
+        from .errors import error
+        raise error(f"frame {arguments.frame} is outside the animation (frames 0..{frames - 1})",
+                    stage=USAGE)
+    # automatic tiles leave room under the pixel limit for the margins filters need
+    tile = arguments.tile or min(TILE, max(16, math.isqrt(limits.max_pixels) // 2))
+    renderer = TiledRenderer(program, size=arguments.size, seed=arguments.seed,
+                             params=dict(arguments.param), tile=tile, limits=limits)
+    try:
+        renderer.write(target, arguments.frame)
+    except OSError as failure:
+        from .errors import error
+        raise error(f"cannot write {target}: {failure.strerror or failure}", stage=RUNTIME) from None
+    width, height = renderer.size
+    print(f"wrote {target} ({width} x {height} in tiles, {time.perf_counter() - started:.2f} s)",
+          file=out)
+    return EXIT_OK
+
+
 def command_check(arguments, out) -> int:
     from .render import canvas_size
     program = _load(arguments)
     _print_warnings(program, out)
-    canvas_size(program, None, _limits(arguments))
+    canvas_size(program, None, _limits(arguments), tiled=True)
     settings = program.settings
     print(f"{arguments.file}: ok ({settings.width} x {settings.height}, {settings.frames} frame"
           f"{'s' if settings.frames != 1 else ''}, {len(program.params)} param"
@@ -410,8 +442,8 @@ def command_export(arguments, out) -> int:
         result = job.run(backend, lambda done, total: bar.update(done - bar.n))
     except KeyboardInterrupt:
         bar.close()
-        print(f"interrupted: the frames written so far are kept; run the same command again to "
-              f"finish", file=sys.stderr)
+        print("interrupted: the frames written so far are kept; run the same command again to "
+              "finish", file=sys.stderr)
         raise
     finally:
         bar.close()

@@ -4,6 +4,10 @@ Every node gets a structural key (a hash of what it computes, params and stream 
 Nodes that do not change with time are cached by that key across frames (and, when the caller
 keeps the cache, across re-renders of an edited sketch); nodes used twice are computed once per
 frame. Constant subtrees are folded when the plan is built.
+
+Drawn in tiles (a context whose region is part of the canvas), a built-in that reads its picture
+beyond each pixel (`context.NEIGHBOURHOODS`) is computed over its region grown by its reach and cut
+back, so every tile gets exactly the bytes of the whole canvas; on the whole canvas nothing changes.
 """
 from __future__ import annotations
 
@@ -15,8 +19,8 @@ import numpy as np
 
 from . import ir
 from .blend import composite, composite_onto_empty
-from .context import FrameContext
-from .errors import ArtError, Diagnostic
+from .context import NEIGHBOURHOODS, FrameContext, Region
+from .errors import USAGE, ArtError, Diagnostic, error
 
 F32 = np.float32
 HUGE = 1e30          # what an infinite value becomes before compositing (the writer clips it to 1)
@@ -83,6 +87,21 @@ def combine_colour(operation, left, right, left_kind: str, right_kind: str):
                           axis=-1).astype(F32)
 
 
+def neighbourhood_of(node: ir.Node):
+    """(spec, picture argument) when the node reads its picture beyond each pixel, else None
+    (a flat picture, where every pixel sees the same, counts as pointwise)."""
+    if not isinstance(node, ir.BuiltinCall):
+        return None
+    spec = NEIGHBOURHOODS.get(node.builtin.name)
+    if spec is None:
+        return None
+    names = [param.name for param in node.builtin.params]
+    picture = node.arguments[names.index(spec.picture)]
+    if picture is None or not picture.per_pixel:
+        return None
+    return spec, picture
+
+
 def finite(values: np.ndarray) -> np.ndarray:
     """NaN as 0 and infinities as +-HUGE (checking first: most layers have neither)."""
     if np.isfinite(values).all():
@@ -90,11 +109,32 @@ def finite(values: np.ndarray) -> np.ndarray:
     return np.nan_to_num(values, nan=0.0, posinf=HUGE, neginf=-HUGE)
 
 
+def cut(value, outer: Region, inner: Region):
+    """The part of a field computed over `outer` that lies in `inner`, as its own (contiguous) array,
+    so later arithmetic runs on the same memory layout as on the whole canvas. A value that is the
+    same everywhere is returned as it is."""
+    value = np.asarray(value)
+    if value.ndim < 2 or value.shape[:2] != (outer.height, outer.width):
+        return value
+    top, left = inner.y0 - outer.y0, inner.x0 - outer.x0
+    return np.ascontiguousarray(value[top:top + inner.height, left:left + inner.width])
+
+
+def not_tileable(node: ir.BuiltinCall) -> ArtError:
+    """The error for a built-in that reads pixels from anywhere, met while drawing in tiles."""
+    name = node.builtin.name
+    return error(f"`{name}` reads its picture at any distance, so this sketch cannot be drawn in "
+                 "tiles", node.span, stage=USAGE, label="reads pixels from anywhere",
+                 hint=f"render at most --max-pixels pixels (one piece), or replace `{name}` by "
+                      "filters with a fixed reach (blur, sharpen, edges, convolve)")
+
+
 @dataclass
 class Plan:
     """A compiled sketch: call `render_frame(context)` for an RGBA float32 image of the region."""
     layers: list[tuple[Evaluator, str, Evaluator | None]]
     keys: dict[int, str]
+    evaluators: dict[int, Evaluator] = None     # id(node) -> its evaluator (for tiles.py's planning)
 
     def render_frame(self, context: FrameContext) -> np.ndarray:
         region = context.region
@@ -303,7 +343,30 @@ class Compiler:
                 result = np.concatenate([np.broadcast_to(result, shape + (3,)),
                                          np.broadcast_to(alpha, shape + (1,))], axis=-1)
             return result
-        return call
+        return self.neighbourhood(node, call, prepared) or call
+
+    def neighbourhood(self, node: ir.BuiltinCall, call: Evaluator, prepared: list) -> Evaluator | None:
+        """For a built-in that reads its picture beyond each pixel: an evaluator that, on a tile,
+        computes it over the tile grown by its reach (the canvas's edge stops the growth, so the
+        filter mirrors there as on the whole canvas) and keeps the tile. None for other calls."""
+        found = neighbourhood_of(node)
+        if found is None:
+            return None
+        spec, _ = found
+        names = [param.name for param in node.builtin.params]
+        others = [(name, evaluate) for name, evaluate in zip(names, prepared) if name != spec.picture]
+        reach = spec.reach
+
+        def in_tiles(context: FrameContext):
+            if context.whole:
+                return call(context)
+            if reach is None:
+                raise not_tileable(node)
+            wider = context.around(reach(context, **{name: f(context) for name, f in others}))
+            if wider is context:
+                return call(context)
+            return cut(call(wider), wider.region, context.region)
+        return in_tiles
 
     def compile_program(self) -> Plan:
         for item in self.program.output:
@@ -313,7 +376,7 @@ class Compiler:
         layers = [(self.compile(item.node), item.mode,
                    None if item.opacity is None else self.compile(item.opacity))
                   for item in self.program.output]
-        return Plan(layers, self.keys)
+        return Plan(layers, self.keys, self.compiled)
 
 
 def compile_program(program: ir.Program, param_values: dict) -> Plan:

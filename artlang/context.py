@@ -1,14 +1,21 @@
-"""What a render needs to know about the frame being drawn: canvas, region, time, seed, files."""
+"""What a render needs to know about the frame being drawn: canvas, region, time, seed, files.
+
+A region smaller than the canvas is a tile (`tiles.py`). Built-ins that read other pixels than
+their own declare here how far they read (`neighbourhood`); the compiler then computes them over
+their region grown by that margin (`FrameContext.around`) and keeps the middle.
+"""
 from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 
 DTYPE = np.float32
+_SHARED_LOCK = threading.Lock()
 
 
 class RenderCancelled(Exception):
@@ -33,6 +40,69 @@ class Region:
     width: int
     height: int
 
+    def grown(self, margin: "Margin", width: int, height: int) -> "Region":
+        """This region with `margin` pixels more on each side, cut to a width x height canvas.
+
+        >>> Region(10, 0, 20, 5).grown(Margin(4, 4, 4, 4), 100, 100)
+        Region(x0=6, y0=0, width=28, height=9)
+        """
+        x0, y0 = max(0, self.x0 - margin.left), max(0, self.y0 - margin.top)
+        x1 = min(width, self.x0 + self.width + margin.right)
+        y1 = min(height, self.y0 + self.height + margin.bottom)
+        return Region(x0, y0, x1 - x0, y1 - y0)
+
+
+@dataclass(frozen=True)
+class Margin:
+    """Pixels on each side of a region: how far a filter reads beyond the pixel it computes.
+
+    >>> Margin(1, 2, 3, 4) + Margin(1, 1, 1, 1)
+    Margin(left=2, top=3, right=4, bottom=5)
+    """
+    left: int = 0
+    top: int = 0
+    right: int = 0
+    bottom: int = 0
+
+    def __add__(self, other: "Margin") -> "Margin":
+        return Margin(self.left + other.left, self.top + other.top, self.right + other.right,
+                      self.bottom + other.bottom)
+
+    def most(self, other: "Margin") -> "Margin":
+        """The larger of the two on each side."""
+        return Margin(max(self.left, other.left), max(self.top, other.top),
+                      max(self.right, other.right), max(self.bottom, other.bottom))
+
+    def covers(self, other: "Margin") -> bool:
+        return self.most(other) == self
+
+    @property
+    def largest(self) -> int:
+        return max(self.left, self.top, self.right, self.bottom)
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """A built-in whose result at a pixel reads its `picture` argument at other pixels too.
+
+    `reach(context, **other_arguments)` gives the `Margin` it reads beyond each pixel (the other
+    arguments are the same for every pixel); None means it may read any pixel (it cannot be drawn
+    in tiles).
+    """
+    name: str
+    picture: str
+    reach: Callable | None = None
+
+
+NEIGHBOURHOODS: dict[str, Neighbourhood] = {}
+
+
+def neighbourhood(name: str, picture: str, reach: Callable | None = None) -> None:
+    """Declare that built-in `name` reads its parameter `picture` beyond each pixel, as far as
+    `reach` says (None: anywhere). Every such built-in must be declared, or tiles would differ
+    from the whole canvas."""
+    NEIGHBOURHOODS[name] = Neighbourhood(name, picture, reach)
+
 
 @dataclass
 class FrameContext:
@@ -49,10 +119,33 @@ class FrameContext:
     cache: dict = field(default_factory=dict)  # values that do not change between frames
     frame_memo: dict = field(default_factory=dict)  # values shared within this frame
     cancelled: "Callable[[], bool] | None" = None   # polled between built-in calls; True stops the render
+    shared: dict = field(default_factory=dict)  # kept across the tiles of one canvas (fitted images)
+    regions: dict = field(default_factory=dict, repr=False)  # Region -> context, within one frame
 
     def __post_init__(self):
         if self.region is None:
             self.region = Region(0, 0, self.width, self.height)
+
+    @property
+    def whole(self) -> bool:
+        """True when the region is the whole canvas (not a tile of it)."""
+        region = self.region
+        return region.width == self.width and region.height == self.height
+
+    def at(self, region: Region) -> "FrameContext":
+        """The context of the same frame for another region of the canvas: the same caches (the
+        cache is keyed by region), its own per-frame memo; made once per region and frame."""
+        if region == self.region:
+            return self
+        found = self.regions.get(region)
+        if found is None:
+            self.regions.setdefault(self.region, self)
+            found = self.regions[region] = replace(self, region=region, frame_memo={})
+        return found
+
+    def around(self, margin: Margin) -> "FrameContext":
+        """The context for this region grown by `margin`, stopping at the canvas's edges."""
+        return self.at(self.region.grown(margin, self.width, self.height))
 
     @property
     def cache_scope(self) -> tuple:
@@ -110,9 +203,23 @@ class FrameContext:
                         axis=-1).astype(DTYPE)
 
     def load_image(self, path: str, fit: str, crop=None) -> np.ndarray:
-        """The image file fitted to the whole canvas (decoded once per render), cut to the region."""
+        """The image file fitted to the whole canvas (decoded once per render), cut to the region.
+
+        A tile cuts its part from the fitted picture kept in `shared` as 8-bit premultiplied RGBA
+        (what Pillow resamples), 4 bytes a canvas pixel instead of 16: the same values, made once
+        for all the tiles.
+        """
         from .images import load_fitted
         crop_key = None if crop is None else tuple(np.asarray(crop, dtype=float).ravel())
+        if not self.whole:
+            from .images import FittedPicture
+            key = ("fitted", path, fit, crop_key, self.width, self.height)
+            with _SHARED_LOCK:                   # tiles drawn on threads: fit each image once
+                if key not in self.shared:
+                    self.shared[key] = FittedPicture.load(self.files.image_path(path), self.width,
+                                                          self.height, fit, crop)
+                fitted = self.shared[key]
+            return fitted.cut(self.region)
         key = ("image", path, fit, crop_key, self.width, self.height)
         if key not in self.cache:
             self.cache[key] = load_fitted(self.files.image_path(path), self.width, self.height, fit, crop)

@@ -25,7 +25,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .errors import USAGE, ArtError, error
+from .errors import USAGE, error
 from .limits import Limits
 
 SPEC_CACHE = 4                 # renderers a worker keeps (one per variation it is working on)
@@ -512,9 +512,3 @@ def _worker_setup(threads: int) -> None:
     from .threads import set_threads
     set_threads(threads)
 
-
-def estimated_seconds(done: int, total: int, elapsed: float) -> float | None:
-    """Time left at the rate so far (None before the first unit is done)."""
-    if done <= 0 or elapsed <= 0:
-        return None
-    return elapsed / done * (total - done) if math.isfinite(elapsed) else None

@@ -11,6 +11,10 @@ about sketches; `builtins/filters.py` declares the built-ins that call them.
   kernels (`threads.set_threads`), and the result does not depend on that number. numba is imported
   when the first filter runs.
 - **Order of summation** is fixed (tap by tap, then left to right), so results are deterministic.
+- **Tiles** (`tiles.py`): each filter says how far it reads (`blur_reach`, `kernel_reach`), and a
+  tile computes it over the tile grown by that much, up to the canvas's edge, where the mirroring
+  then happens as on the whole canvas. The box passes restart their running sums on the canvas's
+  grid (`origin`), never at the tile's edge, so a tile gets the whole canvas's bytes.
 """
 from __future__ import annotations
 
@@ -24,12 +28,14 @@ F32 = np.float32
 TRUNCATE = 3.0                      # a gaussian is cut off at 3 standard deviations
 BOX_SIGMA = 8.0                     # above this many pixels, blur with three box passes (constant cost)
 BOX_PASSES = 3
-COLUMN_BLOCK = 64                   # vertical running sums restart every this many rows (see box_columns)
+COLUMN_BLOCK = 64                   # vertical running sums restart every this many canvas rows
+ROW_BLOCK = 64                      # horizontal running sums restart every multiple of this many canvas
+                                    # columns at least as wide as the box (box_rows, row_block)
 MIN_VALUES_PER_THREAD = 65536       # fewer values than this per thread are not worth a thread
 LUMA = (0.2126, 0.7152, 0.0722)     # Rec. 709 weights, applied to the sRGB values
 
 __all__ = ["gaussian_weights", "blur", "unsharp", "convolve", "sobel", "luma", "premultiply",
-           "unpremultiply", "sample"]
+           "unpremultiply", "sample", "sample_flat", "blur_reach", "kernel_reach"]
 
 
 # --- kernels (compiled on first use) ---------------------------------------------------------------
@@ -155,39 +161,63 @@ def _kernels() -> dict:
                 target[x * channels + 3] = alpha
 
     @jit
-    def box_rows(source, channels, radius, out, first, end):
+    def box_rows(source, channels, radius, block, origin, out, first, end):
         """Rows first..end-1: a box of width 2*radius+1 along each row, mirrored at the ends.
 
-        The running sum starts at x = 0 in every row, so a row's bytes do not depend on threads.
+        The running sums restart from scratch at every column whose canvas column (`origin` plus
+        its index) is a multiple of `block`, and at the region's first column: a pixel's bytes
+        depend only on the canvas around it, so a tile computes what the whole canvas does.
         """
         width_c = source.shape[1]
         width = width_c // channels
         scale = 1.0 / (2 * radius + 1)
+        totals = np.zeros(channels, np.float64)
         for y in range(first, end):
             row, target = source[y], out[y]
-            for c in range(channels):
-                total = 0.0
-                for k in range(-radius, radius + 1):
-                    total += row[mirror(k, width) * channels + c]
-                for x in range(width):
-                    target[x * channels + c] = total * scale
-                    total += row[mirror(x + radius + 1, width) * channels + c] \
-                        - row[mirror(x - radius, width) * channels + c]
+            start = 0
+            while start < width:
+                stop = min(width, start + block - (start + origin) % block)
+                for c in range(channels):
+                    totals[c] = 0.0
+                inside = start - radius >= 0 and stop + radius <= width
+                if inside:
+                    for k in range(start - radius, start + radius + 1):
+                        for c in range(channels):
+                            totals[c] += row[k * channels + c]
+                else:
+                    for k in range(start - radius, start + radius + 1):
+                        base = mirror(k, width) * channels
+                        for c in range(channels):
+                            totals[c] += row[base + c]
+                for x in range(start, stop):
+                    base = x * channels
+                    for c in range(channels):
+                        target[base + c] = totals[c] * scale
+                    if x + 1 < stop:                        # slide to the next column
+                        if inside:
+                            add, remove = (x + radius + 1) * channels, (x - radius) * channels
+                        else:
+                            add = mirror(x + radius + 1, width) * channels
+                            remove = mirror(x - radius, width) * channels
+                        for c in range(channels):
+                            totals[c] += np.float64(row[add + c]) - np.float64(row[remove + c])
+                start = stop
 
     @jit
-    def box_columns(source, radius, block, out, first, end):
+    def box_columns(source, radius, block, origin, out, first, end):
         """Rows first..end-1: a box of height 2*radius+1 down each column, mirrored at the ends.
 
-        The running column sums restart from scratch at every multiple of `block` rows (and a
-        thread starting mid-block first slides from the block's start), so each row's bytes depend
-        only on its index, never on how the rows were shared out.
+        The running column sums restart from scratch at every row whose canvas row (`origin` plus
+        its index) is a multiple of `block`, and at the region's first row (a thread starting
+        mid-block first slides from the block's start), so each row's bytes depend only on its
+        place on the canvas, never on how the rows were shared out or the canvas cut into tiles.
         """
         height, width_c = source.shape
         scale = 1.0 / (2 * radius + 1)
         sums = np.zeros(width_c, np.float64)
-        y = (first // block) * block
+        y = max(0, first - (first + origin) % block)
         while y < end:
-            if y % block == 0:
+            if y == 0 or (y + origin) % block == 0:
                 for j in range(width_c):
                     sums[j] = 0.0
                 for k in range(y - radius, y + radius + 1):
@@ -227,17 +257,72 @@ def _as_image(image: np.ndarray) -> np.ndarray:
 def gaussian_weights(sigma: float) -> np.ndarray:
     """Normalised 1-D gaussian weights for a standard deviation of `sigma` pixels (cut at 3 sigma).
 
+    The last weight is nudged (by an ulp or so) so that the weights, added one by one in float32 as
+    the kernels add their taps, sum to exactly 1: a flat opaque picture then stays exactly opaque, so the
+    premultiplied (alpha) blur and the plain (opaque) one give the same bytes wherever the picture
+    is opaque, and a tile that happens to be opaque gets what the whole canvas gets.
+
     >>> gaussian_weights(0).tolist()
     [1.0]
-    >>> round(float(gaussian_weights(2).sum()), 6), gaussian_weights(2).size
+    >>> float(sum_in_order(gaussian_weights(2))), gaussian_weights(2).size
     (1.0, 13)
     """
     if not sigma > 0:
         return np.ones(1, F32)
-    radius = max(1, int(math.ceil(TRUNCATE * sigma - 1e-4)))   # 2.0000001 pixels is 2 pixels
+    radius = gaussian_radius(sigma)
     offsets = np.arange(-radius, radius + 1, dtype=np.float64)
     weights = np.exp(-0.5 * (offsets / sigma) ** 2)
-    return (weights / weights.sum()).astype(F32)
+    weights = (weights / weights.sum()).astype(F32)
+    # the last weight makes the float32 sum exactly 1: once the others are added (to a total
+    # between 0.5 and 2), 1 - total is exact, and so is total + (1 - total)
+    weights[-1] = F32(1) - sum_in_order(weights[:-1])
+    return weights
+
+
+def sum_in_order(values: np.ndarray) -> np.float32:
+    """values[0] + values[1] + ... in float32, left to right, as the filter kernels add their taps."""
+    total = F32(0)
+    for value in np.asarray(values, F32):
+        total = F32(total + value)
+    return total
+
+
+def gaussian_radius(sigma: float) -> int:
+    """How many pixels either side of a pixel the gaussian of `sigma` pixels reaches (3 sigma)."""
+    if not sigma > 0:
+        return 0
+    return max(1, int(math.ceil(TRUNCATE * sigma - 1e-4)))   # 2.0000001 pixels is 2 pixels
+
+
+def blur_reach(sigma: float) -> tuple[int, int]:
+    """How far `blur(image, sigma)` reads along each axis, in pixels: (before, after), the input
+    pixels above or left of a result pixel that it depends on, and those below or right.
+
+    The box path reads further back than its radii: its running sums start at the block (of
+    `ROW_BLOCK` columns, `COLUMN_BLOCK` rows, on the canvas grid) holding the pixel.
+
+    >>> blur_reach(2.0), blur_reach(0.0)
+    ((6, 6), (0, 0))
+    >>> blur_reach(20.0)
+    (247, 58)
+    """
+    if sigma > BOX_SIGMA:
+        radii = box_radii(sigma)
+        before = sum(radius + max(row_block(radius), COLUMN_BLOCK) - 1 for radius in radii)
+        return before, sum(radii)
+    radius = gaussian_radius(sigma)
+    return radius, radius
+
+
+def kernel_reach(shape: tuple[int, ...]) -> tuple[int, int]:
+    """How many pixels (rows, columns) either side of a pixel `convolve` with a kernel of this
+    shape reads (a 1-D kernel is one row).
+
+    >>> kernel_reach((3, 5)), kernel_reach((7,))
+    ((1, 2), (0, 3))
+    """
+    rows, columns = np.atleast_2d(np.zeros(shape)).shape[:2]
+    return rows // 2, columns // 2
 
 
 def premultiply(image: np.ndarray) -> np.ndarray:
@@ -287,42 +372,60 @@ def box_radii(sigma: float, passes: int = BOX_PASSES) -> list[int]:
     return [(lower - 1) // 2 if k < narrow else (upper - 1) // 2 for k in range(passes)]
 
 
-def box_blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """An almost-gaussian blur of `sigma` pixels by box passes, at a cost that does not grow with sigma."""
+def row_block(radius: int) -> int:
+    """Columns between restarts of a box pass's running sums along the rows: a multiple of
+    `ROW_BLOCK` at least as wide as the box, so starting afresh never costs more than sliding.
+
+    >>> row_block(20), row_block(57)
+    (64, 128)
+    """
+    return ROW_BLOCK * max(1, -(-(2 * radius + 1) // ROW_BLOCK))
+
+
+def box_blur(image: np.ndarray, sigma: float, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """An almost-gaussian blur of `sigma` pixels by box passes, at a cost that does not grow with sigma.
+
+    `origin` is the canvas position (x, y) of the image's top-left pixel when it is a part of a
+    larger canvas: the running sums restart on the canvas's grid, so a tile gets the same bytes.
+    """
     image = _as_image(image)
     height, width, channels = image.shape
     kernels = _kernels()
     current = image.reshape(height, -1)
     for radius in box_radii(sigma):
         across = np.empty_like(current)
-        _by_rows(kernels["box_rows"], height, image.size, current, channels, radius, across)
+        _by_rows(kernels["box_rows"], height, image.size, current, channels, radius,
+                 row_block(radius), int(origin[0]), across)
         current = np.empty_like(across)
-        _by_rows(kernels["box_columns"], height, image.size, across, radius, COLUMN_BLOCK, current)
+        _by_rows(kernels["box_columns"], height, image.size, across, radius, COLUMN_BLOCK,
+                 int(origin[1]), current)
     return current.reshape(height, width, channels)
 
 
-def blur(image: np.ndarray, sigma: float, alpha: bool = False) -> np.ndarray:
+def blur(image: np.ndarray, sigma: float, alpha: bool = False,
+         origin: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Gaussian blur with a standard deviation of `sigma` pixels, mirrored at the edges.
 
     Up to `BOX_SIGMA` pixels the gaussian is exact (cut at 3 sigma); above it, three box passes
     approximate it (as Pillow's GaussianBlur does) so a huge radius costs no more than a small one.
     With `alpha=True` the last channel is alpha: the colour is blurred premultiplied (transparent
-    pixels do not darken their neighbours) and returned straight.
+    pixels do not darken their neighbours) and returned straight. `origin`: see `box_blur`.
     """
     if sigma > BOX_SIGMA:
         if alpha:
-            return unpremultiply(box_blur(premultiply(image), sigma))
-        return box_blur(image, sigma)
+            return unpremultiply(box_blur(premultiply(image), sigma, origin))
+        return box_blur(image, sigma, origin)
     weights = gaussian_weights(sigma)
     if alpha:
         return _separable(premultiply(image), weights, weights, unpremultiplied=True)
     return _separable(image, weights, weights)
 
 
-def unsharp(image: np.ndarray, sigma: float, amount: float) -> np.ndarray:
-    """Unsharp mask: image + amount * (image - blur(image, sigma))."""
+def unsharp(image: np.ndarray, sigma: float, amount: float,
+            origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """Unsharp mask: image + amount * (image - blur(image, sigma)). `origin`: see `box_blur`."""
     image = _as_image(image)
-    blurred = blur(image, sigma)
+    blurred = blur(image, sigma, origin=origin)
     amount = F32(amount)
     return (image + amount * (image - blurred)).astype(F32)
 
@@ -414,6 +517,28 @@ def sample(image: np.ndarray, x: np.ndarray, y: np.ndarray, edge: str = "clamp")
     top = image[rows[0], columns[0]] * (1 - fx) + image[rows[0], columns[1]] * fx
     bottom = image[rows[1], columns[0]] * (1 - fx) + image[rows[1], columns[1]] * fx
     out = top * (1 - fy) + bottom * fy
+    if edge == "transparent":
+        inside = (x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5)
+        out = out * inside[..., None]
+    return out.astype(F32)
+
+
+def sample_flat(colour: np.ndarray, x: np.ndarray, y: np.ndarray, edge: str, width: int,
+                height: int) -> np.ndarray:
+    """`sample` of a width x height picture that is `colour` everywhere, without reading a picture:
+    the same arithmetic, so the same bytes. Positions are on the whole canvas, so with `transparent`
+    a tile of the canvas is cut at the canvas's edge, not its own.
+
+    >>> sample_flat(np.array([1, 0, 0, 1], F32), np.array([0.0, 9.6]), np.array([0.0, 0.0]),
+    ...             "transparent", 10, 10)[..., 3].tolist()
+    [1.0, 0.0]
+    """
+    colour = np.asarray(colour, F32)
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32)
+    fx, fy = (x - np.floor(x))[..., None], (y - np.floor(y))[..., None]
+    top = colour * (1 - fx) + colour * fx
+    out = top * (1 - fy) + top * fy
     if edge == "transparent":
         inside = (x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5)
         out = out * inside[..., None]

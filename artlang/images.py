@@ -7,6 +7,7 @@ and a huge `cover` costs no more than the canvas.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,32 +56,67 @@ def crop_box(crop, width: int, height: int) -> tuple[float, float, float, float]
 
 def load_fitted(path: Path, width: int, height: int, fit: str, crop=None) -> np.ndarray:
     """Read an image file, crop it and fit it to width x height as float32 RGBA in 0..1."""
-    from PIL import Image
+    from .context import Region
+    return FittedPicture.load(path, width, height, fit, crop).cut(Region(0, 0, width, height))
 
-    picture = _open(path)
-    left, top, right, bottom = crop_box(crop, *picture.size)
-    if crop is not None:      # cut first, so resampling cannot reach pixels beyond the crop
-        whole = (math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom))
-        picture = picture.crop(whole)
-        left, top, right, bottom = left - whole[0], top - whole[1], right - whole[0], bottom - whole[1]
-    crop_w, crop_h = right - left, bottom - top
-    if fit == "stretch":
-        scale_x, scale_y = width / crop_w, height / crop_h
-    elif fit == "none":
-        scale_x = scale_y = 1.0
-    else:
-        scale_x = scale_y = (max if fit == "cover" else min)(width / crop_w, height / crop_h)
-    # where the cropped picture lands on the canvas, centred, and the part of that on the canvas
-    x0, y0 = (width - crop_w * scale_x) / 2, (height - crop_h * scale_y) / 2
-    visible = (max(0, round(x0)), max(0, round(y0)),
-               min(width, round(x0 + crop_w * scale_x)), min(height, round(y0 + crop_h * scale_y)))
-    canvas = np.zeros((height, width, 4), np.float32)
-    vx0, vy0, vx1, vy1 = visible
-    if vx1 > vx0 and vy1 > vy0:
+@dataclass
+class FittedPicture:
+    """An image file fitted to a width x height canvas, kept as Pillow left it: the visible part,
+    8-bit, premultiplied where Pillow premultiplies to resample (4 bytes a canvas pixel).
+    `cut(region)` gives any region of the fitted canvas as float32 RGBA, so a canvas drawn in tiles
+    never holds the whole float picture; `load_fitted` is the cut of the whole canvas.
+    """
+    part: object                 # PIL.Image of the visible part, "RGBA" or "RGBa"
+    x0: int                      # where it lies on the canvas
+    y0: int
+
+    @classmethod
+    def load(cls, path: Path, width: int, height: int, fit: str, crop=None) -> "FittedPicture":
+        from PIL import Image
+
+        picture = _open(path)
+        left, top, right, bottom = crop_box(crop, *picture.size)
+        if crop is not None:
+            whole = (math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom))
+            picture = picture.crop(whole)
+            left, top = left - whole[0], top - whole[1]
+            right, bottom = right - whole[0], bottom - whole[1]
+        crop_w, crop_h = right - left, bottom - top
+        if fit == "stretch":
+            scale_x, scale_y = width / crop_w, height / crop_h
+        elif fit == "none":
+            scale_x = scale_y = 1.0
+        else:
+            scale_x = scale_y = (max if fit == "cover" else min)(width / crop_w, height / crop_h)
+        x0, y0 = (width - crop_w * scale_x) / 2, (height - crop_h * scale_y) / 2
+        vx0, vy0 = max(0, round(x0)), max(0, round(y0))
+        vx1, vy1 = min(width, round(x0 + crop_w * scale_x)), min(height, round(y0 + crop_h * scale_y))
+        if not (vx1 > vx0 and vy1 > vy0):
+            return cls(None, 0, 0)
         box = (min(max(left + (vx0 - x0) / scale_x, left), right),
                min(max(top + (vy0 - y0) / scale_y, top), bottom),
                min(max(left + (vx1 - x0) / scale_x, left), right),
                min(max(top + (vy1 - y0) / scale_y, top), bottom))
-        part = picture.resize((vx1 - vx0, vy1 - vy0), Image.Resampling.LANCZOS, box=box)
-        canvas[vy0:vy1, vx0:vx1] = np.asarray(part, dtype=np.float32) / np.float32(255.0)
-    return canvas
+        size = (vx1 - vx0, vy1 - vy0)
+        if picture.size == size and box == (0, 0, *picture.size):
+            part = picture.copy()                       # Pillow's resize returns a copy as it is
+        else:                                           # what Pillow's resize does for RGBA
+            part = picture.convert("RGBa").resize(size, Image.Resampling.LANCZOS, box=box)
+        return cls(part, vx0, vy0)
+
+    def cut(self, region) -> np.ndarray:
+        """The region of the fitted canvas, float32 RGBA (transparent where the picture is not)."""
+        out = np.zeros((region.height, region.width, 4), np.float32)
+        if self.part is None:
+            return out
+        width, height = self.part.size
+        x0, y0 = max(region.x0, self.x0), max(region.y0, self.y0)
+        x1 = min(region.x0 + region.width, self.x0 + width)
+        y1 = min(region.y0 + region.height, self.y0 + height)
+        if x1 > x0 and y1 > y0:
+            piece = self.part.crop((x0 - self.x0, y0 - self.y0, x1 - self.x0, y1 - self.y0))
+            if piece.mode != "RGBA":
+                piece = piece.convert("RGBA")
+            out[y0 - region.y0:y1 - region.y0, x0 - region.x0:x1 - region.x0] = \
+                np.asarray(piece, dtype=np.float32) / np.float32(255.0)
+        return out

@@ -86,19 +86,25 @@ class Canvas:
     height: int
 
 
-def canvas_size(program: ir.Program, size: tuple[int, int] | None, limits: Limits) -> Canvas:
-    """The canvas to draw, checked against the pixel limit before any memory is taken."""
+def canvas_size(program: ir.Program, size: tuple[int, int] | None, limits: Limits,
+                tiled: bool = False) -> Canvas:
+    """The canvas to draw, checked against the pixel limit before any memory is taken: the
+    in-memory limit, or with `tiled` the (larger) limit of a canvas drawn in tiles."""
     settings = program.settings
     width, height = size or (settings.width, settings.height)
     if width < 1 or height < 1:
         raise error(f"the canvas must be at least 1 x 1, got {width} x {height}", stage=USAGE)
-    if width * height > limits.max_pixels:
+    most = max(limits.max_pixels, limits.max_tiled_pixels) if tiled else limits.max_pixels
+    if width * height > most:
         from_flag = size is not None
+        hint = ("render smaller, or raise the limit with ARTLANG_MAX_TILED_PIXELS if this machine "
+                "has the disk and the time") if tiled else \
+            ("render smaller, write a .png or .tif (drawn in tiles, in bounded memory), or raise "
+             "the limit with --max-pixels N (or ARTLANG_MAX_PIXELS) if this machine has the memory")
         raise error(f"a {width} x {height} canvas is {width * height:,} pixels, over the limit of "
-                    f"{limits.max_pixels:,}", None if from_flag else settings.spans.get("canvas"),
-                    stage=USAGE if from_flag else CHECK,
-                    hint="render smaller, or raise the limit with --max-pixels N "
-                         "(or ARTLANG_MAX_PIXELS) if this machine has the memory")
+                    f"{most:,}" + (" for a canvas drawn in tiles" if tiled else ""),
+                    None if from_flag else settings.spans.get("canvas"),
+                    stage=USAGE if from_flag else CHECK, hint=hint)
     return Canvas(width, height)
 
 

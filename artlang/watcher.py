@@ -17,7 +17,6 @@ import os
 import threading
 import time
 import traceback
-from pathlib import Path
 from typing import Callable
 
 from .live import LiveSession, Outcome

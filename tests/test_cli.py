@@ -111,10 +111,13 @@ def test_symlink_out_of_the_project_is_refused(cli, tmp_path):
     assert result.code == 1 and "leaves the project folder" in result.stderr
 
 
-def test_max_pixels_flag_lowers_the_limit(cli, tmp_path):
+def test_max_pixels_flag_lowers_the_limit_and_a_bigger_canvas_is_tiled(cli, tmp_path, monkeypatch):
     sketch = write(tmp_path, "canvas 100 x 100\noutput 1\n")
     result = cli("render", sketch, "--max-pixels", "5000")
-    assert result.code == 1 and "over the limit of 5,000" in result.stderr
+    assert result.code == 0 and "in tiles" in result.stdout, result.stderr
+    monkeypatch.setenv("ARTLANG_MAX_TILED_PIXELS", "5000")
+    result = cli("render", sketch, "--max-pixels", "5000")
+    assert result.code == 1 and "over the limit of 5,000 for a canvas drawn in tiles" in result.stderr
 
 
 def test_output_is_written_atomically_and_replaces_old_file(cli, tmp_path):

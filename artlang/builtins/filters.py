@@ -4,12 +4,20 @@ Distances (`radius`, displacement offsets) are in uv units like every other leng
 filter looks the same at any canvas size; write `3 * pixel` for three pixels. A colour that is the
 same everywhere is treated as a flat picture. Neighbourhood filters see the picture mirrored beyond
 its edges (`filters.py` says why).
+
+Each filter that reads other pixels than its own declares how far it reads (`context.neighbourhood`):
+drawn in tiles, it is computed over its tile grown by that reach (see `tiles.py`), and the canvas's
+edge is where the grown region stops, so a tile gets the bytes the whole canvas would.
+`displace` reads from anywhere, so it cannot be drawn in tiles.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from .. import filters
+from ..context import Margin, neighbourhood
 from ..errors import RUNTIME, error
 from .table import P, builtin
 
@@ -30,6 +38,26 @@ def _field(context, colour: np.ndarray) -> np.ndarray:
 
 def _in_pixels(context, length) -> float:
     return float(np.asarray(length)) / context.pixel_size
+
+
+def _sigma(context, radius, name: str) -> float:
+    """A blur radius (uv units) in pixels, refused when it is infinite (NaN blurs nothing)."""
+    sigma = _in_pixels(context, radius)
+    if math.isinf(sigma):
+        raise error(f"the radius of `{name}` must be a finite number, got {float(np.asarray(radius))}",
+                    stage=RUNTIME, hint="e.g. `3 * pixel` for three pixels")
+    return sigma
+
+
+def _origin(context) -> tuple[int, int]:
+    """Where the region being drawn starts on the canvas (box blurs align their sums to it)."""
+    return context.region.x0, context.region.y0
+
+
+def _blur_margin(context, radius) -> Margin:
+    sigma = _in_pixels(context, radius)
+    before, after = (0, 0) if math.isinf(sigma) else filters.blur_reach(sigma)   # inf: refused
+    return Margin(before, before, after, after)
 
 
 def _with_alpha_of(rgb_source: np.ndarray, alpha_source: np.ndarray) -> np.ndarray:
@@ -54,12 +82,15 @@ def blur(context, c, radius):
     if _is_uniform(c):
         return c
     field = _field(context, c)
-    sigma = _in_pixels(context, radius)
-    if (field[..., 3] == 1).all():            # opaque: no premultiplication needed
-        out = filters.blur(field, sigma)
+    sigma = _sigma(context, radius, "blur")
+    if (field[..., 3] == 1).all():            # opaque: no premultiplication needed (the same bytes)
+        out = filters.blur(field, sigma, origin=_origin(context))
         out[..., 3] = 1
         return out
-    return filters.blur(field, sigma, alpha=True)
+    return filters.blur(field, sigma, alpha=True, origin=_origin(context))
+
+
+neighbourhood("blur", "c", lambda context, radius: _blur_margin(context, radius))
 
 
 @builtin(returns="color", category=FILTERS,
@@ -74,7 +105,11 @@ def sharpen(context, c, amount, radius):
     if _is_uniform(c):
         return c
     field = _field(context, c)
-    return _with_alpha_of(filters.unsharp(field, _in_pixels(context, radius), float(amount)), field)
+    sigma = _sigma(context, radius, "sharpen")
+    return _with_alpha_of(filters.unsharp(field, sigma, float(amount), origin=_origin(context)), field)
+
+
+neighbourhood("sharpen", "c", lambda context, amount, radius: _blur_margin(context, radius))
 
 
 @builtin(returns="num", category=FILTERS, params=(P("c", "color", doc="the picture"),))
@@ -89,6 +124,9 @@ def edges(context, c):
     if _is_uniform(c):
         return np.zeros((), F32)
     return filters.sobel(_field(context, c))
+
+
+neighbourhood("edges", "c", lambda context: Margin(1, 1, 1, 1))
 
 
 @builtin(returns="num", category=FILTERS,
@@ -140,6 +178,14 @@ def convolve(context, c, kernel, normalize):
     return _with_alpha_of(filters.convolve(field, weights), field)
 
 
+def _kernel_margin(context, kernel, normalize) -> Margin:
+    rows, columns = filters.kernel_reach(np.shape(kernel))
+    return Margin(columns, rows, columns, rows)
+
+
+neighbourhood("convolve", "c", _kernel_margin)
+
+
 def _region_grid(context) -> tuple[np.ndarray, np.ndarray]:
     """Column and row index of every pixel of the region, as float32 (H, W) arrays."""
     region = context.region
@@ -165,5 +211,12 @@ def displace(context, c, offset, amount, edge):
     """
     half = min(context.width, context.height) / 2.0
     shift = np.asarray(offset, F32) * np.asarray(amount, F32)[..., None] * F32(half)
+    if _is_uniform(c):
+        columns, rows = context.pixel_indices          # on the canvas: the same in any tile
+        return filters.sample_flat(c, columns.astype(F32) + shift[..., 0],
+                                   rows.astype(F32) - shift[..., 1], edge, context.width, context.height)
     columns, rows = _region_grid(context)
     return filters.sample(_field(context, c), columns + shift[..., 0], rows - shift[..., 1], edge)
+
+
+neighbourhood("displace", "c")       # reads from anywhere: not drawn in tiles

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import filters
+from ..context import neighbourhood
 from ..images import FITS
 from .table import P, builtin
 
@@ -45,8 +46,15 @@ def sample(context, c, p, edge):
     Example: `output sample(image("photo.png"), rotate(uv, 0.3) * 1.5, "repeat")`
     """
     region = context.region
-    field = np.broadcast_to(c, (region.height, region.width, 4))
     half = min(context.width, context.height) / 2.0
+    if np.ndim(c) == 1:                # a flat colour: no picture to read, the canvas's edge
+        x = p[..., 0] * F32(half) + F32(context.width / 2.0 - 0.5)
+        y = F32(context.height / 2.0 - 0.5) - p[..., 1] * F32(half)
+        return filters.sample_flat(c, x, y, edge, context.width, context.height)
+    field = np.broadcast_to(c, (region.height, region.width, 4))
     x = p[..., 0] * F32(half) + F32(context.width / 2.0 - 0.5 - region.x0)
     y = F32(context.height / 2.0 - 0.5 - region.y0) - p[..., 1] * F32(half)
     return filters.sample(field, x, y, edge)
+
+
+neighbourhood("sample", "c")         # reads from anywhere: not drawn in tiles
