@@ -234,15 +234,15 @@ class Job:
             seed = variation.seed if variation.seed is not None else base_seed
             renderer = Renderer(self.program, size=size, seed=seed, params=params, limits=self.limits)
             self.size = (renderer.canvas.width, renderer.canvas.height)
+            from .provenance import Recipe
+            first = Recipe.of(renderer, 0)                   # read the files once per variation
+            images, renderer_key = self._images(first), first.digest()
             for frame in self.frames:
-                from .provenance import Recipe
-                recipe = Recipe.of(renderer, frame)
-                target = self.unit_path(variation, frame, many)
+                recipe = dataclasses.replace(first, frame=frame)
                 spec = {"recipe": recipe.to_text(), "frame": frame, "format": self.frame_format,
                         "quality": quality, "limits": {"max_pixels": self.limits.max_pixels},
-                        "key": recipe.digest(), "images": self._images(recipe),
-                        "renderer": dataclasses.replace(recipe, frame=0).digest()}
-                self.units.append(Unit(variation, frame, target, spec))
+                        "key": recipe.digest(), "images": images, "renderer": renderer_key}
+                self.units.append(Unit(variation, frame, self.unit_path(variation, frame, many), spec))
 
     @property
     def frame_format(self) -> str:
