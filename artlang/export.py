@@ -18,6 +18,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -468,7 +469,7 @@ class ProcessBackend(Backend):
     def _start(self):
         import concurrent.futures
         import multiprocessing
-        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         threads = max(1, (os.cpu_count() or 1) // self.workers)
         self.pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=context,
                                                            initializer=_worker_setup,

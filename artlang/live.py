@@ -91,15 +91,10 @@ class ParamControl:
     doc: str | None
 
 
-def _param_text(kind: str, value) -> object:
-    if kind == "color":
-        return "#" + "".join(f"{round(min(max(c, 0.0), 1.0) * 255):02x}" for c in value[:3])
-    return float(value)
-
-
 def param_controls(program: ir.Program, values: dict) -> list[ParamControl]:
-    return [ParamControl(info.name, info.kind, _param_text(info.kind, values[info.name]),
-                         _param_text(info.kind, info.default), info.low, info.high, info.doc)
+    from .render import param_as_text
+    return [ParamControl(info.name, info.kind, param_as_text(info.kind, values[info.name]),
+                         param_as_text(info.kind, info.default), info.low, info.high, info.doc)
             for info in program.params.values()]
 
 

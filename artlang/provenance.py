@@ -70,7 +70,9 @@ class Recipe:
                 continue
             inputs[name] = file_hash(resolved.read_bytes())
         main_name = name_of(Path(files.main).resolve()) if files.main else "sketch.art"
-        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in renderer.param_values.items()}
+        from .render import param_as_text
+        params = {name: param_as_text(program.params[name].kind, value)
+                  for name, value in renderer.param_values.items()}
         return cls(main_name, sources, inputs, renderer.seed, params,
                    (renderer.canvas.width, renderer.canvas.height), frame)
 

@@ -66,6 +66,18 @@ def parse_param_value(info: ir.ParamInfo, text) -> object:
     return value
 
 
+def param_as_text(kind: str, value):
+    """A param's value as `--param` takes it back: a number, or a colour as `#rrggbb[aa]`.
+
+    >>> param_as_text("color", (1.0, 0.5019608, 0.0, 1.0)), param_as_text("num", 2)
+    ('#ff8000', 2.0)
+    """
+    if kind != "color":
+        return float(value)
+    channels = [round(min(max(float(c), 0.0), 1.0) * 255) for c in value]
+    return "#" + "".join(f"{c:02x}" for c in (channels if channels[3] != 255 else channels[:3]))
+
+
 def bind_params(program: ir.Program, overrides: dict | None = None) -> dict:
     """Every param's value: its default, or the override given for it (validated)."""
     overrides = dict(overrides or {})

@@ -8,7 +8,8 @@ import importlib
 import numpy as np
 import pytest
 
-MODULES = ["artlang.blend", "artlang.context", "artlang.errors", "artlang.live", "artlang.render",
+MODULES = ["artlang.blend", "artlang.context", "artlang.errors", "artlang.export", "artlang.live",
+           "artlang.provenance", "artlang.render",
            "artlang.watcher", "artlang.writers"]
 
 

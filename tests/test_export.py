@@ -21,8 +21,9 @@ seed 4
 frames 8
 fps 8
 param scale = 3 in 1..6
+param tint = #ff7e5f "a colour param travels in the recipe too"
 let n = loop_noise(uv * scale, octaves=3)
-output gradient(n * 0.5 + 0.5, #0b1d51, #ff7e5f, #feb47b)
+output gradient(n * 0.5 + 0.5, #0b1d51, tint, #feb47b)
 """
 
 
@@ -114,11 +115,12 @@ def test_reproduce_renders_a_picture_again_byte_for_byte(project):
     Image.new("RGB", (6, 4), (200, 40, 90)).save(project / "photo.png")
     sketch = project / "with_inputs.art"
     sketch.write_text('import "lib/tint.art" as lib\nimport shapes\ncanvas 40 x 30\nseed 9\n'
-                      'param k = 0.5 in 0..1\n'
-                      'output mix(lib.tint(image("photo.png")), #00ff00, k * fbm(uv * 2)) \n',
+                      'param k = 0.5 in 0..1\nparam ink = #00ff00\n'
+                      'output mix(lib.tint(image("photo.png")), ink, k * fbm(uv * 2)) \n',
                       encoding="utf-8")
     picture = project / "out" / "p.png"
-    assert run_cli("render", sketch, "-o", picture, "--param", "k=0.7", "--seed", "3").code == 0
+    assert run_cli("render", sketch, "-o", picture, "--param", "k=0.7", "--seed", "3",
+                   "--param", "ink=#3366ff80").code == 0
     sketch.write_text("canvas 4 x 4\noutput 0\n", encoding="utf-8")       # the sources may change
     (project / "lib" / "tint.art").unlink()
     result = run_cli("reproduce", picture, "--root", project, "-o", project / "again.png")
