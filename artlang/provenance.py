@@ -140,7 +140,8 @@ class Recipe:
 
 
 def read_recipe(path: Path) -> Recipe:
-    """The recipe stored in an artlang PNG, or in the sidecar JSON of another format."""
+    """The recipe stored in an artlang PNG (text chunk) or TIFF (description), or in the sidecar
+    JSON of another format."""
     path = Path(path)
     sidecar = path.with_name(path.name + ".json")
     try:
@@ -148,6 +149,10 @@ def read_recipe(path: Path) -> Recipe:
             from PIL import Image
             with Image.open(path) as picture:
                 text = picture.text.get("artlang:recipe")
+        elif path.suffix.lower() in (".tif", ".tiff"):
+            import tifffile
+            with tifffile.TiffFile(path) as tiff:
+                text = json.loads(tiff.pages[0].description or "{}").get("artlang:recipe")
         else:
             text = json.dumps(json.loads(sidecar.read_text(encoding="utf-8"))["recipe"]) \
                 if sidecar.is_file() else None
@@ -190,11 +195,16 @@ def reproduce(picture: Path, output: Path | None = None, root: Path | None = Non
         image = renderer.render(recipe.frame)
         target = Path(output) if output else Path(folder) / "again.png"
         write_png(image, target, renderer.metadata(recipe.frame))
-        if picture.suffix.lower() != ".png":
+        suffix = picture.suffix.lower()
+        if suffix not in (".png", ".tif", ".tiff"):        # lossy or palette formats
             return Reproduction(recipe, False, False, False, 0)
         again = np.asarray(Image.open(target).convert("RGBA"))
-        with Image.open(picture) as original:
-            before = np.asarray(original.convert("RGBA"))
+        if suffix == ".png":
+            with Image.open(picture) as original:
+                before = np.asarray(original.convert("RGBA"))
+        else:
+            import tifffile
+            before = tifffile.imread(picture)
         same_shape = before.shape == again.shape
         differing = int((before != again).any(axis=-1).sum()) if same_shape else again.shape[0] * again.shape[1]
         bytes_equal = target.read_bytes() == picture.read_bytes()

@@ -223,3 +223,10 @@ def test_bad_export_options_are_usage_errors(project):
     assert result.code == 2 and "COUNT" in result.stderr
     result = run_cli("export", project / "anim.art", "-o", project / "x.png", "--frames", "3..9")
     assert result.code == 2 and "outside the animation" in result.stderr
+
+
+def test_a_tiff_drawn_in_tiles_is_reproduced_pixel_for_pixel(project):
+    picture = project / "big.tif"
+    assert run_cli("render", project / "anim.art", "-o", picture, "--tile", "16", "--frame", "3").code == 0
+    result = run_cli("reproduce", picture)
+    assert result.code == 0 and "every pixel is the same" in result.stdout, result.stderr
