@@ -209,6 +209,10 @@ def _add_common(command) -> None:
 def _limits(arguments):
     from .limits import Limits
     import dataclasses
+    if arguments.max_pixels is not None and arguments.max_pixels < 1:
+        from .errors import error
+        raise error(f"--max-pixels {arguments.max_pixels}: give a positive number of pixels",
+                    stage=USAGE)
     limits = Limits.from_environment()
     if arguments.max_pixels is not None:
         limits = dataclasses.replace(limits, max_pixels=arguments.max_pixels)
@@ -335,6 +339,10 @@ def command_watch(arguments, out) -> int:
                     hint="use -o NAME.png")
     if arguments.poll is not None and arguments.poll <= 0:
         raise error("--poll needs a positive number of seconds", stage=USAGE)
+    if not 0 <= arguments.port <= 65535:
+        raise error(f"--port {arguments.port}: a port is a number from 0 to 65535", stage=USAGE)
+    if arguments.frame < 0:
+        raise error(f"--frame {arguments.frame}: frames count from 0", stage=USAGE)
     session = LiveSession(arguments.file, arguments.output, root=arguments.root, seed=arguments.seed,
                           size=arguments.size, params=dict(arguments.param), limits=_limits(arguments),
                           frame=arguments.frame)
@@ -435,6 +443,16 @@ def command_export(arguments, out) -> int:
                      frames=_frame_range(arguments.frames), size=arguments.size,
                      quality=arguments.quality, root=arguments.root, limits=_limits(arguments))
     backend = _backend(arguments)
+    try:
+        return _run_export(job, backend, arguments, out)
+    except OSError as failure:
+        from .errors import error
+        raise error(f"cannot write {failure.filename or arguments.output}: "
+                    f"{failure.strerror or failure}", stage=RUNTIME) from None
+
+
+def _run_export(job, backend, arguments, out) -> int:
+    from . import export
     from tqdm import tqdm
     bar = tqdm(total=len(job.units), unit="frame", file=sys.stderr, disable=None, leave=False,
                dynamic_ncols=True)
@@ -455,7 +473,8 @@ def command_export(arguments, out) -> int:
     reused = f", {result.reused} already there" if result.reused else ""
     first = _shown(result.written[0])
     what = first if len(result.written) == 1 else f"{len(result.written)} files ({first}, ...)"
-    print(f"wrote {what}: {result.rendered} frames rendered{reused} in {result.seconds:.1f} s",
+    plural = "" if result.rendered == 1 else "s"
+    print(f"wrote {what}: {result.rendered} frame{plural} rendered{reused} in {result.seconds:.1f} s",
           file=out)
     return EXIT_OK
 
@@ -467,10 +486,15 @@ def _frame_range(text: str | None) -> list[int] | None:
     try:
         if ".." in text:
             first, last = (int(part) for part in text.split(".."))
-            return list(range(first, last + 1))
-        return [int(part) for part in text.split(",")]
+            frames = list(range(first, last + 1))
+        else:
+            frames = [int(part) for part in text.split(",")]
     except ValueError:
-        raise error(f"--frames {text}: expected A..B like 0..59, or a list 0,10,20", stage=USAGE) from None
+        frames = []
+    if not frames:
+        raise error(f"--frames {text}: expected A..B like 0..59 (A at most B), or a list 0,10,20",
+                    stage=USAGE)
+    return frames
 
 
 def _backend(arguments):
@@ -484,16 +508,25 @@ def _backend(arguments):
 
 
 def command_reproduce(arguments, out) -> int:
+    from .errors import error
     from .provenance import reproduce
-    result = reproduce(arguments.picture, arguments.output, arguments.root)
+    if arguments.output and arguments.output.suffix.lower() != ".png":
+        raise error(f"cannot write `{arguments.output.name}`: reproduce writes .png", stage=USAGE,
+                    hint="use -o NAME.png")
+    try:
+        result = reproduce(arguments.picture, arguments.output, arguments.root)
+    except OSError as failure:
+        raise error(f"cannot write {failure.filename or arguments.output}: "
+                    f"{failure.strerror or failure}", stage=RUNTIME) from None
     if not result.compared:
         print(f"{arguments.picture}: frame {result.recipe.frame} rendered again from its recipe"
               + (f" into {arguments.output}" if arguments.output else "") +
               f" (a {arguments.picture.suffix} is not compared pixel for pixel)", file=out)
         return EXIT_OK
     if not result.pixels_equal:
-        print(f"{arguments.picture}: the new rendering differs ({result.differing:,} pixels); "
-              f"made with artlang {result.recipe.version}", file=sys.stderr)
+        count = f" ({result.differing:,} pixels)" if result.differing > 0 else ""
+        print(f"{arguments.picture}: the new rendering differs{count}; made with artlang "
+              f"{result.recipe.version}", file=sys.stderr)
         return EXIT_RUNTIME
     same_file = " and the file is byte-identical" if result.bytes_equal else ""
     print(f"{arguments.picture}: reproduced, every pixel is the same{same_file}", file=out)

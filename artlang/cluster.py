@@ -22,7 +22,7 @@ class DaskBackend(Backend):
                         hint="pip install 'artlang[cluster]'") from None
         try:
             self.client = client or Client(address, timeout="10s")
-        except (OSError, TimeoutError) as failure:
+        except (OSError, TimeoutError, ValueError, TypeError) as failure:
             raise error(f"cannot reach the Dask scheduler at {address}: {failure}", stage=USAGE,
                         hint="start one with `dask scheduler` and workers with `dask worker ADDRESS`")
         self.owns_client = client is None

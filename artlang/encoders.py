@@ -147,7 +147,7 @@ class SequenceWriter:
         if isinstance(frame_count, bool) or not isinstance(frame_count, int) or frame_count < 1:
             raise error(f"a sequence needs at least one frame, got {frame_count!r}", stage=USAGE)
         self.frame_count = frame_count
-        self.quality = _quality(self.format, quality)
+        self.quality = check_quality(self.format, quality)
         frame_name(self.pattern, frame_count - 1, frame_count)     # check the pattern up front
 
     def path_for(self, index: int) -> Path:
@@ -226,7 +226,7 @@ class AnimationWriter:
                         f"{self.format.max_fps:g} fps, asked for {float(self.rate):g}", stage=USAGE,
                         hint="browsers slow down frame delays under 2/100 s: lower the fps, or "
                              "export .webp or .mp4")
-        self.quality, self.finished = _quality(self.format, quality), False
+        self.quality, self.finished = check_quality(self.format, quality), False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
                                         dir=self.path.parent)
@@ -556,7 +556,7 @@ def _format(name: str, kind: str) -> Format:
     return found
 
 
-def _quality(format: Format, quality: int | None) -> int | None:
+def check_quality(format: Format, quality: int | None) -> int | None:
     """`quality`, checked against the format's range, or the format's default."""
     if quality is None:
         return format.default_quality

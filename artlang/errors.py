@@ -41,6 +41,9 @@ class ArtError(Exception):
         self.stage = stage
         super().__init__("; ".join(d.message for d in self.diagnostics))
 
+    def __reduce__(self):                    # so a worker process can send it back
+        return (ArtError, (self.diagnostics, self.stage))
+
 
 def error(message: str, span: Span | None = None, *, stage: str, hint: str | None = None,
           label: str | None = None, notes: Iterable[Note] = ()) -> ArtError:

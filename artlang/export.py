@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .errors import USAGE, error
+from .errors import USAGE, ArtError, error
 from .limits import Limits
 
 SPEC_CACHE = 4                 # renderers a worker keeps (one per variation it is working on)
@@ -54,7 +54,17 @@ class Variation:
 
 
 def _short(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{value:.9g}" if isinstance(value, float) else str(value)
+
+
+def _check_output_settings(format: str, quality, fps: float) -> None:
+    """Refuse a quality or frame rate the format cannot take before anything is rendered."""
+    from .encoders import FORMATS, check_quality
+    check_quality(FORMATS[format], quality)
+    most = FORMATS[format].max_fps
+    if most is not None and fps > most:
+        raise error(f"a {format.upper()} plays at most {most:g} fps; the sketch has fps {fps:g}",
+                    stage=USAGE, hint="export .webp or .mp4, or lower the sketch's fps")
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -155,7 +165,7 @@ def render_unit(spec: dict) -> bytes:
 
         from .provenance import Recipe
         recipe = Recipe.from_text(spec["recipe"])
-        folder = tempfile.mkdtemp(prefix="artlang-unit-")
+        folder = tempfile.mkdtemp(prefix=UNIT_FOLDER)
         main = recipe.materialise(Path(folder), images=spec["images"])
         program = load_sketch(main, root=folder)
         renderer = Renderer(program, size=tuple(recipe.size), seed=recipe.seed, params=recipe.params,
@@ -229,6 +239,8 @@ class Job:
                             stage=USAGE)
         self.variations = variations
         self.units: list[Unit] = []
+        self._image_bytes: dict[str, bytes] = {}
+        _check_output_settings(format, quality, self.fps)
         many = len(variations) > 1
         for variation in variations:
             params = {**(base_params or {}), **dict(variation.params)}
@@ -244,13 +256,21 @@ class Job:
                         "quality": quality, "limits": {"max_pixels": self.limits.max_pixels},
                         "key": recipe.digest(), "images": images, "renderer": renderer_key}
                 self.units.append(Unit(variation, frame, self.unit_path(variation, frame, many), spec))
+        targets = [unit.target for unit in self.units]
+        if len(set(targets)) != len(targets):
+            raise error("two variations would write the same file", stage=USAGE,
+                        hint="give the sweep values that differ in their first 9 digits")
 
     @property
     def frame_format(self) -> str:
         return self.format if self.kind == "sequence" else "png"
 
     def _images(self, recipe) -> dict[str, bytes]:
-        return {name: (self.root / name).read_bytes() for name in recipe.inputs}
+        """The bytes of the images the recipe reads, read once per job and shared by all specs."""
+        for name in recipe.inputs:
+            if name not in self._image_bytes:
+                self._image_bytes[name] = (self.root / name).read_bytes()
+        return {name: self._image_bytes[name] for name in recipe.inputs}
 
     # where things go ──────────────────────────────────────────────────────────────────────────
     def variation_path(self, variation: Variation, many: bool) -> Path:
@@ -319,14 +339,26 @@ class Job:
         result.reused = len(self.units) - len(todo)
         done = result.reused
         progress(done, len(self.units))
-        for unit, data in backend.run(render_unit, todo, lambda unit: unit.spec):
+        for unit, data in self._rendered(backend, todo):
             write_bytes(data, unit.target)
+            if self.format == "jpeg":                  # its recipe, so a resumed run can reuse it
+                from .encoders import write_sidecar
+                write_sidecar(unit.target, {"recipe": json.loads(unit.spec["recipe"]),
+                                            "quality": self.quality})
             result.rendered += 1
             done += 1
             progress(done, len(self.units))
         result.written = self.assemble()
         result.seconds = time.perf_counter() - started
         return result
+
+    def _rendered(self, backend: "Backend", todo: list[Unit]):
+        """The backend's results, with errors pointing at the project's files (a unit is loaded
+        from a temporary copy of them)."""
+        try:
+            yield from backend.run(render_unit, todo, lambda unit: unit.spec)
+        except ArtError as failure:
+            raise _in_project(failure, self.root) from None
 
     def assemble(self) -> list[Path]:
         """Sequences are done; animations are encoded from their cached frames, then the cache
@@ -340,10 +372,6 @@ class Job:
             target = self.variation_path(variation, many)
             if self.kind == "sequence":
                 written += [u.target for u in units]
-                if self.format == "jpeg":
-                    for unit in units:
-                        write_sidecar(unit.target, {"recipe": json.loads(unit.spec["recipe"]),
-                                                    "quality": self.quality})
                 continue
             if self.finished(variation):
                 written.append(target)
@@ -358,6 +386,24 @@ class Job:
             shutil.rmtree(frame_cache(target), ignore_errors=True)
             written.append(target)
         return written
+
+
+UNIT_FOLDER = "artlang-unit-"
+
+
+def _in_project(failure: ArtError, root: Path) -> ArtError:
+    """The failure with file names in a unit's temporary copy turned back into the project's."""
+    from .project import display_name
+    diagnostics = []
+    for diagnostic in failure.diagnostics:
+        span = diagnostic.span
+        if span is not None and UNIT_FOLDER in span.file:
+            parts = Path(span.file).parts
+            index = next(i for i, part in enumerate(parts) if part.startswith(UNIT_FOLDER))
+            name = display_name(root.joinpath(*parts[index + 1:]))
+            diagnostic = dataclasses.replace(diagnostic, span=dataclasses.replace(span, file=name))
+        diagnostics.append(diagnostic)
+    return ArtError(diagnostics, failure.stage)
 
 
 def write_manifest(job: Job) -> Path:
@@ -510,6 +556,8 @@ class ProcessBackend(Backend):
 def _worker_setup(threads: int) -> None:
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)        # Ctrl-C is the parent's to handle
+    from multiprocessing import util                    # forked workers skip atexit
+    util.Finalize(None, _forget_renderers, exitpriority=10)
     from .threads import set_threads
     set_threads(threads)
 

@@ -283,11 +283,13 @@ class LiveSession:
         try:
             program = load_sketch(self.sketch, files=files, text=self._decoded(source))
         except ArtError as failure:
-            self.dependencies = files.touched | {self.sketch}
-            return self._failed(failure, getattr(failure, "sources", files.sources), digest,
+            program = failure
+        # what this load read (an edit may add a module or an image): hash that, not last time's
+        self.dependencies = files.touched | {self.sketch}
+        digest, data_digest = self._digests(source)
+        if isinstance(program, ArtError):
+            return self._failed(program, getattr(program, "sources", files.sources), digest,
                                 cancelled=cancelled)
-        finally:
-            self.dependencies = files.touched | {self.sketch}
         phases["load"] = time.perf_counter() - started
         with self._lock:
             self.program = program

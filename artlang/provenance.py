@@ -109,6 +109,11 @@ class Recipe:
         each checked against its hash. Returns the path of the main sketch. Stdlib modules must be
         this artlang's own (a different one is an error naming the version that made it)."""
         folder = Path(folder)
+        for name in [self.main, *self.sources, *self.inputs]:
+            inside = (folder / name).resolve().is_relative_to(folder.resolve())
+            if Path(name).is_absolute() or not inside and not name.startswith(STDLIB_PREFIX):
+                raise error(f"the recipe names a file outside its project: `{name}`", stage=USAGE,
+                            hint="this picture's recipe was altered; it cannot be reproduced safely")
         for name, text in self.sources.items():
             if name.startswith(STDLIB_PREFIX):
                 installed = stdlib_dir() / name[len(STDLIB_PREFIX):]
@@ -194,8 +199,14 @@ def reproduce(picture: Path, output: Path | None = None, root: Path | None = Non
                             seed=recipe.seed, params=recipe.params)
         image = renderer.render(recipe.frame)
         target = Path(output) if output else Path(folder) / "again.png"
-        write_png(image, target, renderer.metadata(recipe.frame))
         suffix = picture.suffix.lower()
+        if suffix == ".png" and picture.read_bytes()[24:25] == b"\x10":   # a 16-bit export
+            from .writers import encode_png_fast, write_bytes
+            write_bytes(encode_png_fast(image, renderer.metadata(recipe.frame), level=6, bits=16),
+                        target)
+            same = target.read_bytes() == picture.read_bytes()      # Pillow reads only 8 bits
+            return Reproduction(recipe, True, same, same, 0 if same else -1)
+        write_png(image, target, renderer.metadata(recipe.frame))
         if suffix not in (".png", ".tif", ".tiff"):        # lossy or palette formats
             return Reproduction(recipe, False, False, False, 0)
         again = np.asarray(Image.open(target).convert("RGBA"))

@@ -25,6 +25,23 @@ MISSING_GRACE = 1.0        # seconds a vanished sketch may stay missing before i
 WRITE_GRACE = 0.3          # seconds to wait for a file being written to be closed
 
 
+def _existing(folder: str) -> str:
+    """The folder, or its nearest ancestor that exists (where the folder will appear)."""
+    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    return folder
+
+
+def _identity(folder: str):
+    """The folder's device and inode (None if it is not a folder): a folder deleted and created
+    again is another folder, and needs a new watch."""
+    try:
+        status = os.stat(folder)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino) if os.path.isdir(folder) else None
+
+
 class _Handler:
     """watchdog's event handler protocol: only `dispatch(event)` is called."""
 
@@ -32,7 +49,10 @@ class _Handler:
         self.watcher = watcher
 
     def dispatch(self, event) -> None:
-        if event.is_directory:
+        if event.is_directory:                  # a folder an input needs appeared: look again
+            made = os.fsdecode(getattr(event, "dest_path", "") or event.src_path)
+            if self.watcher.needs_folder(made):
+                self.watcher.request()
             return
         source = os.fsdecode(event.src_path)
         if self.watcher.is_input(source):
@@ -89,6 +109,10 @@ class Watcher:
             paths.add(os.path.realpath(dependency))    # an editor may report either spelling
         self._inputs = paths
 
+    def needs_folder(self, folder: str) -> bool:
+        prefix = os.path.abspath(folder) + os.sep
+        return any(path.startswith(prefix) for path in self._inputs)
+
     def watched_folders(self) -> set[str]:
         return set(self._watches)
 
@@ -97,23 +121,29 @@ class Watcher:
         self._update_inputs()
         if self._observer is None:
             return
-        wanted = {os.path.dirname(p) for p in self._inputs}
-        wanted = {folder for folder in wanted if os.path.isdir(folder)}
-        for folder in set(self._watches) - wanted:
-            self._observer.unschedule(self._watches.pop(folder))
-        added = wanted - set(self._watches)
+        wanted = {folder: _identity(folder)
+                  for folder in {_existing(os.path.dirname(p)) for p in self._inputs}}
+        wanted = {folder: identity for folder, identity in wanted.items() if identity is not None}
+        for folder, (watch, identity) in list(self._watches.items()):
+            if wanted.get(folder) != identity:        # gone, or deleted and made again (git checkout)
+                self._observer.unschedule(watch)
+                del self._watches[folder]
+        added = set(wanted) - set(self._watches)
         for folder in added:
-            self._watches[folder] = self._observer.schedule(
-                _Handler(self), folder, recursive=False, event_filter=self._event_types())
+            watch = self._observer.schedule(_Handler(self), folder, recursive=False,
+                                            event_filter=self._event_types())
+            self._watches[folder] = (watch, wanted[folder])
         if added and self._worker is not None:
             self.request()      # a save made before the new folder was watched: hashing tells
 
     @staticmethod
     def _event_types():
-        from watchdog.events import (FileClosedEvent, FileCreatedEvent, FileDeletedEvent,
-                                     FileModifiedEvent, FileMovedEvent)
+        from watchdog.events import (DirCreatedEvent, DirMovedEvent, FileClosedEvent,
+                                     FileCreatedEvent, FileDeletedEvent, FileModifiedEvent,
+                                     FileMovedEvent)
         # not opened / closed-without-writing: those are our own reads
-        return [FileClosedEvent, FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent]
+        return [FileClosedEvent, FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent,
+                DirCreatedEvent, DirMovedEvent]
 
     # the render loop ────────────────────────────────────────────────────────────────────────────
     def file_event(self, path: str, kind: str) -> None:

@@ -230,3 +230,41 @@ def test_a_tiff_drawn_in_tiles_is_reproduced_pixel_for_pixel(project):
     assert run_cli("render", project / "anim.art", "-o", picture, "--tile", "16", "--frame", "3").code == 0
     result = run_cli("reproduce", picture)
     assert result.code == 0 and "every pixel is the same" in result.stdout, result.stderr
+
+
+def test_an_error_on_a_later_frame_is_clean_with_workers_and_names_the_sketch(project):
+    (project / "late.art").write_text("canvas 16 x 16\nframes 6\n"
+                                      "output dither(gray(st.x), 2, 4 + 3 * step(3, frame))\n",
+                                      encoding="utf-8")
+    for workers in ("1", "2"):
+        result = run_cli("export", project / "late.art", "-o", project / f"w{workers}" / "l.png",
+                         "--workers", workers)
+        assert result.code == 3, result.stderr
+        assert "late.art:3:" in result.stderr and "artlang-unit" not in result.stderr
+
+
+def test_a_recipe_naming_files_outside_its_folder_is_refused(tmp_path):
+    from PIL import PngImagePlugin
+    recipe = {"main": "../escaped.art", "sources": {"../escaped.art": "output 1\n"}, "inputs": {},
+              "seed": 0, "params": {}, "size": [4, 4], "frame": 0, "version": "0"}
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("artlang:recipe", json.dumps(recipe))
+    Image.new("RGB", (4, 4)).save(tmp_path / "evil.png", pnginfo=info)
+    result = run_cli("reproduce", tmp_path / "evil.png")
+    assert result.code == 2 and "outside its project" in result.stderr
+    assert not list(Path(tmp_path.parent).glob("escaped.art"))
+
+
+def test_output_problems_are_reported_before_or_instead_of_a_traceback(project):
+    (project / "afile").write_text("not a folder")
+    result = run_cli("export", project / "anim.art", "-o", project / "afile" / "x.png")
+    assert result.code == 3 and "cannot write" in result.stderr
+    result = run_cli("export", project / "anim.art", "-o", project / "x.jpg", "--quality", "500")
+    assert result.code == 2 and "1 to 100" in result.stderr and not list(project.glob("x_*"))
+    result = run_cli("export", project / "anim.art", "-o", project / "x.png", "--frames", "4..2")
+    assert result.code == 2 and "--frames" in result.stderr
+
+
+def test_a_jpeg_sequence_resumes_too(project):
+    export(project / "anim.art", "-o", project / "j" / "a.jpg")
+    assert "0 frames rendered, 8 already there" in export(project / "anim.art", "-o", project / "j" / "a.jpg")

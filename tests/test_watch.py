@@ -177,13 +177,23 @@ def test_a_save_with_the_same_content_is_not_rendered_again(tmp_path):
         assert "unchanged" in live.statuses()
 
 
-def test_imported_modules_are_watched_and_followed_as_imports_change(tmp_path):
+def watched_module(tmp_path: Path) -> tuple[Path, "Live"]:
+    """A sketch drawing the red of lib/tint.art, and the module's path."""
     (tmp_path / "lib").mkdir()
     module = tmp_path / "lib" / "tint.art"
     module.write_text("fn tint() = #ff0000\n", encoding="utf-8")
-    with Live(tmp_path, 'import "lib/tint.art" as lib\ncanvas 16 x 16\noutput lib.tint()\n') as live:
-        live.wait_until(lambda: live.shown_pixel() == (255, 0, 0), "the module's colour")
-        assert live.watcher.wait_idle(TIMEOUT)
+    return module, Live(tmp_path, 'import "lib/tint.art" as lib\ncanvas 16 x 16\noutput lib.tint()\n')
+
+
+def wait_for_red(live: "Live") -> None:
+    live.wait_until(lambda: live.shown_pixel() == (255, 0, 0), "the module's colour")
+    assert live.watcher.wait_idle(TIMEOUT)
+
+
+def test_imported_modules_are_watched_and_followed_as_imports_change(tmp_path):
+    module, live = watched_module(tmp_path)
+    with live:
+        wait_for_red(live)
         assert str(tmp_path / "lib") in live.watcher.watched_folders()
         save_via_temporary(module, "fn tint() = #0000ff\n")
         live.wait_until(lambda: live.shown_pixel() == (0, 0, 255), "the edited module's colour")
@@ -327,3 +337,18 @@ def test_watch_writes_the_pixels_render_writes(tmp_path):
     rendered = np.asarray(Image.open(tmp_path / "rendered.png"))
     assert watched.shape == rendered.shape == (32, 48, 4)
     assert np.array_equal(watched, rendered)
+
+
+def test_a_module_folder_deleted_and_made_again_is_watched_again(tmp_path):
+    import shutil
+    module, live = watched_module(tmp_path)
+    with live:
+        wait_for_red(live)
+        shutil.rmtree(tmp_path / "lib")                       # as a checkout of another branch does
+        live.wait_until(lambda: live.state.error is not None, "the missing module's error")
+        (tmp_path / "lib").mkdir()
+        module.write_text("fn tint() = #0000ff\n", encoding="utf-8")
+        live.wait_until(lambda: live.shown_pixel() == (0, 0, 255), "the module back")
+        assert live.watcher.wait_idle(TIMEOUT)
+        save_in_place(module, "fn tint() = #00ff00\n")        # a later edit of the new folder
+        live.wait_until(lambda: live.shown_pixel() == (0, 255, 0), "the edit in the new folder")
