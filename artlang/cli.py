@@ -343,6 +343,14 @@ def command_watch(arguments, out) -> int:
         raise error(f"--port {arguments.port}: a port is a number from 0 to 65535", stage=USAGE)
     if arguments.frame < 0:
         raise error(f"--frame {arguments.frame}: frames count from 0", stage=USAGE)
+    if arguments.param:                 # an unknown or bad --param is a usage error, if we can tell
+        from .render import bind_params, load_sketch
+        try:
+            program = load_sketch(arguments.file, arguments.root)
+        except ArtError:
+            program = None              # the sketch is broken now: watching will show why
+        if program is not None:
+            bind_params(program, dict(arguments.param))
     session = LiveSession(arguments.file, arguments.output, root=arguments.root, seed=arguments.seed,
                           size=arguments.size, params=dict(arguments.param), limits=_limits(arguments),
                           frame=arguments.frame)

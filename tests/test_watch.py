@@ -352,3 +352,11 @@ def test_a_module_folder_deleted_and_made_again_is_watched_again(tmp_path):
         assert live.watcher.wait_idle(TIMEOUT)
         save_in_place(module, "fn tint() = #00ff00\n")        # a later edit of the new folder
         live.wait_until(lambda: live.shown_pixel() == (0, 255, 0), "the edit in the new folder")
+
+
+def test_an_unknown_param_on_the_command_line_is_a_usage_error(tmp_path):
+    from conftest import run_cli
+    sketch = tmp_path / "sketch.art"
+    sketch.write_text("canvas 8 x 8\nparam level = 0.5 in 0..1\noutput level\n", encoding="utf-8")
+    result = run_cli("watch", sketch, "--no-preview", "--param", "levle=1")
+    assert result.code == 2 and "did you mean `level`?" in result.stderr
