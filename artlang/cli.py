@@ -250,7 +250,7 @@ def command_render(arguments, out) -> int:
         write_image(image, target, renderer.metadata(arguments.frame))
     except OSError as failure:
         from .errors import error
-        raise error(f"cannot write {target}: {failure.strerror or failure}", stage=RUNTIME) from None
+        raise _write_failure(failure, target) from None
     elapsed = time.perf_counter() - started
     print(f"wrote {target} ({renderer.canvas.width} x {renderer.canvas.height}, {elapsed:.2f} s)",
           file=out)
@@ -273,7 +273,7 @@ def _render_tiled(program, arguments, target: Path, limits, started: float, out)
         renderer.write(target, arguments.frame)
     except OSError as failure:
         from .errors import error
-        raise error(f"cannot write {target}: {failure.strerror or failure}", stage=RUNTIME) from None
+        raise _write_failure(failure, target) from None
     width, height = renderer.size
     print(f"wrote {target} ({width} x {height} in tiles, {time.perf_counter() - started:.2f} s)",
           file=out)
@@ -390,6 +390,13 @@ def command_watch(arguments, out) -> int:
     return EXIT_OK
 
 
+def _write_failure(failure: OSError, target) -> ArtError:
+    """A file that could not be written, as the runtime error it is (exit 3)."""
+    from .errors import error
+    return error(f"cannot write {failure.filename or target}: {failure.strerror or failure}",
+                 stage=RUNTIME)
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -455,8 +462,7 @@ def command_export(arguments, out) -> int:
         return _run_export(job, backend, arguments, out)
     except OSError as failure:
         from .errors import error
-        raise error(f"cannot write {failure.filename or arguments.output}: "
-                    f"{failure.strerror or failure}", stage=RUNTIME) from None
+        raise _write_failure(failure, arguments.output) from None
 
 
 def _run_export(job, backend, arguments, out) -> int:
@@ -524,8 +530,7 @@ def command_reproduce(arguments, out) -> int:
     try:
         result = reproduce(arguments.picture, arguments.output, arguments.root)
     except OSError as failure:
-        raise error(f"cannot write {failure.filename or arguments.output}: "
-                    f"{failure.strerror or failure}", stage=RUNTIME) from None
+        raise _write_failure(failure, arguments.output) from None
     if not result.compared:
         print(f"{arguments.picture}: frame {result.recipe.frame} rendered again from its recipe"
               + (f" into {arguments.output}" if arguments.output else "") +

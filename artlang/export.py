@@ -179,24 +179,12 @@ def render_unit(spec: dict) -> bytes:
 
 
 def encode_frame(image: np.ndarray, format: str, text: dict, quality=None) -> bytes:
-    """One frame as the bytes of a file: png (Pillow, compact, as `artlang render` writes it),
-    png16, or jpeg."""
-    import io
-    from PIL import PngImagePlugin
-
-    from .writers import png_bytes_image
-    if format == "png16":
-        from .writers import encode_png_fast
-        return encode_png_fast(image, text, level=6, bits=16)
+    """One frame as the bytes of a file: png (as `artlang render` writes it), png16, or jpeg."""
     if format == "jpeg":
         from .encoders import encode_jpeg
         return encode_jpeg(image, quality, text)
-    info = PngImagePlugin.PngInfo()
-    for key, value in text.items():
-        info.add_itxt(key, value)
-    buffer = io.BytesIO()
-    png_bytes_image(image).save(buffer, format="PNG", pnginfo=info, compress_level=6)
-    return buffer.getvalue()
+    from .writers import encode_png
+    return encode_png(image, text, bits=16 if format == "png16" else 8)
 
 
 # ── the job ───────────────────────────────────────────────────────────────────────────────────
@@ -221,8 +209,7 @@ class Job:
 
     def __init__(self, sketch: Path, output: Path, *, format: str, variations: list[Variation],
                  frames: list[int] | None = None, size=None, quality=None, root=None,
-                 limits: Limits | None = None, base_params: dict | None = None,
-                 base_seed: int | None = None):
+                 limits: Limits | None = None):
         from .encoders import FORMATS
         from .render import Renderer, load_sketch
         self.sketch, self.output, self.format = Path(sketch), Path(output), format
@@ -243,9 +230,8 @@ class Job:
         _check_output_settings(format, quality, self.fps)
         many = len(variations) > 1
         for variation in variations:
-            params = {**(base_params or {}), **dict(variation.params)}
-            seed = variation.seed if variation.seed is not None else base_seed
-            renderer = Renderer(self.program, size=size, seed=seed, params=params, limits=self.limits)
+            renderer = Renderer(self.program, size=size, seed=variation.seed,
+                                params=dict(variation.params), limits=self.limits)
             self.size = (renderer.canvas.width, renderer.canvas.height)
             from .provenance import Recipe
             first = Recipe.of(renderer, 0)                   # read the files once per variation

@@ -200,13 +200,11 @@ def reproduce(picture: Path, output: Path | None = None, root: Path | None = Non
         image = renderer.render(recipe.frame)
         target = Path(output) if output else Path(folder) / "again.png"
         suffix = picture.suffix.lower()
-        if suffix == ".png" and picture.read_bytes()[24:25] == b"\x10":   # a 16-bit export
-            from .writers import encode_png_fast, write_bytes
-            write_bytes(encode_png_fast(image, renderer.metadata(recipe.frame), level=6, bits=16),
-                        target)
-            same = target.read_bytes() == picture.read_bytes()      # Pillow reads only 8 bits
+        sixteen = suffix == ".png" and picture.read_bytes()[24:25] == b"\x10"   # IHDR bit depth
+        write_png(image, target, renderer.metadata(recipe.frame), bits=16 if sixteen else 8)
+        if sixteen:                                          # Pillow reads only 8 of the bits
+            same = target.read_bytes() == picture.read_bytes()
             return Reproduction(recipe, True, same, same, 0 if same else -1)
-        write_png(image, target, renderer.metadata(recipe.frame))
         if suffix not in (".png", ".tif", ".tiff"):        # lossy or palette formats
             return Reproduction(recipe, False, False, False, 0)
         again = np.asarray(Image.open(target).convert("RGBA"))

@@ -49,9 +49,11 @@ class _Handler:
         self.watcher = watcher
 
     def dispatch(self, event) -> None:
-        if event.is_directory:                  # a folder an input needs appeared: look again
+        if event.is_directory:
+            if event.event_type in ("deleted", "moved"):
+                self.watcher.folder_gone(os.fsdecode(event.src_path))
             made = os.fsdecode(getattr(event, "dest_path", "") or event.src_path)
-            if self.watcher.needs_folder(made):
+            if self.watcher.needs_folder(made):     # a folder an input needs appeared: look again
                 self.watcher.request()
             return
         source = os.fsdecode(event.src_path)
@@ -90,6 +92,7 @@ class Watcher:
         self._stopping = False
         self._inputs: set[str] = set()
         self._being_written: set[str] = set()       # modified, not yet closed (inotify only)
+        self._stale: set[str] = set()               # watched folders deleted since the last look
         self._tracks_writes = False
         self._watches: dict[str, object] = {}
         self._observer = None
@@ -109,6 +112,15 @@ class Watcher:
             paths.add(os.path.realpath(dependency))    # an editor may report either spelling
         self._inputs = paths
 
+    def folder_gone(self, folder: str) -> None:
+        """A watched folder was deleted or moved away: its watch is dead even if a new folder of
+        the same name (even the same inode number) appears, so it is made again."""
+        folder = os.path.abspath(folder)
+        with self._condition:
+            if folder in self._watches:
+                self._stale.add(folder)
+        self.request()
+
     def needs_folder(self, folder: str) -> bool:
         prefix = os.path.abspath(folder) + os.sep
         return any(path.startswith(prefix) for path in self._inputs)
@@ -124,9 +136,14 @@ class Watcher:
         wanted = {folder: _identity(folder)
                   for folder in {_existing(os.path.dirname(p)) for p in self._inputs}}
         wanted = {folder: identity for folder, identity in wanted.items() if identity is not None}
+        with self._condition:
+            stale, self._stale = self._stale, set()
         for folder, (watch, identity) in list(self._watches.items()):
-            if wanted.get(folder) != identity:        # gone, or deleted and made again (git checkout)
-                self._observer.unschedule(watch)
+            if wanted.get(folder) != identity or folder in stale:   # gone, or deleted and made again
+                try:
+                    self._observer.unschedule(watch)
+                except KeyError:                                   # its emitter already ended
+                    pass
                 del self._watches[folder]
         added = set(wanted) - set(self._watches)
         for folder in added:
@@ -138,12 +155,12 @@ class Watcher:
 
     @staticmethod
     def _event_types():
-        from watchdog.events import (DirCreatedEvent, DirMovedEvent, FileClosedEvent,
+        from watchdog.events import (DirCreatedEvent, DirDeletedEvent, DirMovedEvent, FileClosedEvent,
                                      FileCreatedEvent, FileDeletedEvent, FileModifiedEvent,
                                      FileMovedEvent)
         # not opened / closed-without-writing: those are our own reads
         return [FileClosedEvent, FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent,
-                DirCreatedEvent, DirMovedEvent]
+                DirCreatedEvent, DirDeletedEvent, DirMovedEvent]
 
     # the render loop ────────────────────────────────────────────────────────────────────────────
     def file_event(self, path: str, kind: str) -> None:

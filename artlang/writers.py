@@ -64,24 +64,28 @@ def png_bytes_image(image: np.ndarray):
     return Image.fromarray(np.ascontiguousarray(pixels), "RGBA")
 
 
-def write_png(image: np.ndarray, path: Path, text: dict[str, str] | None = None,
-              bits: int = 8) -> None:
-    """Write a PNG atomically, with `text` as its iTXt chunks (no timestamps: same bytes each run).
+def encode_png(image: np.ndarray, text: dict[str, str] | None = None, bits: int = 8) -> bytes:
+    """The bytes of the compact PNG `artlang render` writes, with `text` as iTXt chunks (no
+    timestamps: the same bytes each run). `bits=16` writes 16 bits per channel (Pillow cannot:
+    `encode_png_fast` does, at zlib level 6)."""
+    import io
 
-    `bits=16` writes 16 bits per channel (Pillow cannot: `encode_png_fast` does, at zlib level 6).
-    """
     from PIL import PngImagePlugin
 
     if bits == 16:
-        write_bytes(encode_png_fast(image, text, level=6, bits=16), path)
-        return
-
-    picture = png_bytes_image(image)
+        return encode_png_fast(image, text, level=6, bits=16)
     info = PngImagePlugin.PngInfo()
     for key, value in (text or {}).items():
         info.add_itxt(key, value)
-    atomic_write(path, lambda temporary: picture.save(temporary, format="PNG", pnginfo=info,
-                                                      compress_level=6))
+    buffer = io.BytesIO()
+    png_bytes_image(image).save(buffer, format="PNG", pnginfo=info, compress_level=6)
+    return buffer.getvalue()
+
+
+def write_png(image: np.ndarray, path: Path, text: dict[str, str] | None = None,
+              bits: int = 8) -> None:
+    """Write `encode_png`'s bytes atomically."""
+    write_bytes(encode_png(image, text, bits), path)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
