@@ -122,13 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = commands.add_parser("render", help="render a sketch to a PNG", epilog=RENDER_HELP,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    render.add_argument("file", type=Path, help="the .art sketch")
-    render.add_argument("-o", "--output", type=Path, help="where to write the PNG (default: FILE.png)")
-    render.add_argument("--size", type=_size, metavar="WxH", help="canvas size, overriding `canvas`")
-    render.add_argument("--seed", type=int, metavar="N", help="master seed, overriding `seed`")
-    render.add_argument("-p", "--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
-                        help="set a `param` (repeatable)")
-    render.add_argument("--frame", type=int, default=0, metavar="N", help="which frame to render (from 0)")
+    _add_picture_options(render, param_help="set a `param` (repeatable)",
+                         frame_help="which frame to render (from 0)")
     render.add_argument("--tile", type=int, metavar="N",
                         help="render in N x N tiles, streaming to the file (automatic for a .png or "
                              ".tif over the pixel limit; bounded memory at any size)")
@@ -136,14 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     watch = commands.add_parser("watch", help="re-render on every save, with a live preview page",
                                 epilog=WATCH_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    watch.add_argument("file", type=Path, help="the .art sketch")
-    watch.add_argument("-o", "--output", type=Path, help="where to write the PNG (default: FILE.png)")
-    watch.add_argument("--size", type=_size, metavar="WxH", help="canvas size, overriding `canvas`")
-    watch.add_argument("--seed", type=int, metavar="N", help="master seed, overriding `seed`")
-    watch.add_argument("-p", "--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
-                       help="set a `param` (repeatable; the preview's sliders change it too)")
-    watch.add_argument("--frame", type=int, default=0, metavar="N",
-                       help="which frame of an animation to write (the preview plays them all)")
+    _add_picture_options(watch, param_help="set a `param` (repeatable; the preview's sliders "
+                                           "change it too)",
+                         frame_help="which frame of an animation to write (the preview plays them all)")
     watch.add_argument("--port", type=int, default=8421, metavar="N",
                        help="preview port on 127.0.0.1 (default 8421; 0 picks a free one)")
     watch.add_argument("--host", default="127.0.0.1", metavar="ADDRESS",
@@ -197,6 +187,17 @@ def build_parser() -> argparse.ArgumentParser:
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     builtins.add_argument("name", nargs="?", help="a built-in to describe")
     return parser
+
+
+def _add_picture_options(command, *, param_help: str, frame_help: str) -> None:
+    """The sketch, output, size, seed, params and frame: what `render` and `watch` share."""
+    command.add_argument("file", type=Path, help="the .art sketch")
+    command.add_argument("-o", "--output", type=Path, help="where to write the PNG (default: FILE.png)")
+    command.add_argument("--size", type=_size, metavar="WxH", help="canvas size, overriding `canvas`")
+    command.add_argument("--seed", type=int, metavar="N", help="master seed, overriding `seed`")
+    command.add_argument("-p", "--param", type=_param, action="append", default=[],
+                         metavar="NAME=VALUE", help=param_help)
+    command.add_argument("--frame", type=int, default=0, metavar="N", help=frame_help)
 
 
 def _add_common(command) -> None:
