@@ -240,11 +240,11 @@ class AnimationWriter:
 
     def add(self, image: np.ndarray) -> None:
         """Append the next frame, a float RGBA canvas of the writer's size."""
-        width, height = self.size
-        if image.shape != (height, width, 4):
-            raise error(f"frame {self.count} is {image.shape[1]} x {image.shape[0]}, but the "
-                        f"animation is {width} x {height}", stage=RUNTIME)
-        self._encoder.add(image, self.count)
+        self.add_prepared(prepare_frame(self.format.name, image, self.size))
+
+    def add_prepared(self, frame) -> None:
+        """Append the next frame as `prepare_frame` made it (perhaps in another process)."""
+        self._encoder.add(frame, self.count)
         self.count += 1
 
     def close(self) -> None:
@@ -277,6 +277,21 @@ class AnimationWriter:
             self.close()
         else:
             self.abort()
+
+
+def prepare_frame(format: str, image: np.ndarray, size: tuple[int, int]):
+    """A float RGBA canvas as the `format` animation encoder takes it: 8-bit RGBA for GIF and
+    WebP, the raw 16-bit RGB ffmpeg is fed for MP4. The pure half of encoding, so it can run in
+    the process that rendered the frame (an export's worker) instead of the one that writes it.
+
+    >>> prepare_frame("gif", np.ones((1, 2, 4), np.float32), (2, 1)).tolist()
+    [[[255, 255, 255, 255], [255, 255, 255, 255]]]
+    """
+    width, height = size
+    if image.shape != (height, width, 4):
+        raise error(f"a frame is {image.shape[1]} x {image.shape[0]}, but the animation is "
+                    f"{width} x {height}", stage=RUNTIME)
+    return _ENCODERS[_format(format, "animation").name].prepare(image)
 
 
 class _InOrder:
@@ -329,8 +344,9 @@ class _Gif:
             self.file.write(b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")
         self.jobs = _InOrder(self._write)
 
-    def add(self, image: np.ndarray, index: int) -> None:
-        pixels = to_8bit(image)
+    prepare = staticmethod(to_8bit)
+
+    def add(self, pixels: np.ndarray, index: int) -> None:
         rgb, clear = pixels[..., :3], pixels[..., 3] < 128
         if self.previous is None or clear.any():          # whole frame over a cleared canvas
             draw, whole = ~clear, True
@@ -413,8 +429,9 @@ class _Webp:
         self.options = (dict(lossless=True, quality=75, method=4, exact=True)
                         if quality is None or quality == 100 else dict(quality=quality, method=6))
 
-    def add(self, image: np.ndarray, index: int) -> None:
-        pixels = to_8bit(image)
+    prepare = staticmethod(to_8bit)
+
+    def add(self, pixels: np.ndarray, index: int) -> None:
         self.alpha |= bool((pixels[..., 3] < 255).any())
         duration = tick(index + 1, self.writer.rate, 1000) - tick(index, self.writer.rate, 1000)
         self.jobs.submit(_webp_frame, pixels, duration, self.options)
@@ -506,14 +523,18 @@ class _Mp4:
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                         stderr=self.log)
 
-    def add(self, image: np.ndarray, index: int) -> None:
-        width, height = self.padded
+    @staticmethod
+    def prepare(image: np.ndarray) -> bytes:
+        """rgb48le over black, an odd width or height padded by repeating the last column / row."""
         rgb = over_black(image)
-        if rgb.shape[:2] != (height, width):             # repeat the last row / column
-            rgb = np.pad(rgb, ((0, height - rgb.shape[0]), (0, width - rgb.shape[1]), (0, 0)),
-                         mode="edge")
+        height, width = rgb.shape[:2]
+        if width % 2 or height % 2:
+            rgb = np.pad(rgb, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+        return to_16bit(rgb).astype("<u2").tobytes()
+
+    def add(self, frame: bytes, index: int) -> None:
         try:
-            self.process.stdin.write(to_16bit(rgb).astype("<u2").tobytes())
+            self.process.stdin.write(frame)
         except (BrokenPipeError, OSError):
             self._finish()
 

@@ -154,9 +154,10 @@ def _forget_renderers() -> None:
         shutil.rmtree(_renderers.popitem()[1][1], ignore_errors=True)
 
 
-def render_unit(spec: dict) -> bytes:
-    """The encoded frame described by `spec` (see `Job.spec`): PNG (8 or 16 bit) or JPEG bytes
-    with the picture's recipe. Runs in any process; keeps a few loaded renderers between calls."""
+def render_unit(spec: dict) -> tuple[bytes, object]:
+    """The frame described by `spec` (see `Job.__init__`): (the bytes of its file, PNG (8 or 16
+    bit) or JPEG with the picture's recipe; for an animation's frame, also the frame as its
+    encoder takes it, else None). Runs in any process; keeps a few loaded renderers between calls."""
     from .render import Renderer, load_sketch
     key = spec["renderer"]
     renderer = _renderers.get(key, (None,))[0]
@@ -175,16 +176,33 @@ def render_unit(spec: dict) -> bytes:
         _renderers[key] = (renderer, folder)
     frame = spec["frame"]
     image = renderer.render(frame)
-    return encode_frame(image, spec["format"], renderer.metadata(frame), spec.get("quality"))
+    data = encode_frame(image, spec["format"], renderer.metadata(frame), spec.get("quality"))
+    if spec["format"] != FRAME_CACHE:
+        return data, None
+    from .encoders import prepare_frame
+    return data, prepare_frame(spec["animation"], _as_cached(image), image.shape[1::-1])
+
+
+def _as_cached(image: np.ndarray) -> np.ndarray:
+    """The canvas exactly as its cached 8-bit PNG reads back (`read_png`), so a frame rendered
+    now and one resumed from the cache reach the encoder the same."""
+    from .writers import to_8bit
+    return to_8bit(image).astype(np.float32) / np.float32(255.0)
 
 
 def encode_frame(image: np.ndarray, format: str, text: dict, quality=None) -> bytes:
-    """One frame as the bytes of a file: png (as `artlang render` writes it), png16, or jpeg."""
+    """One frame as the bytes of a file: png (as `artlang render` writes it), png16, jpeg, or
+    `FRAME_CACHE` (a PNG built for speed: an animation's frame, read back once to be encoded)."""
     if format == "jpeg":
         from .encoders import encode_jpeg
         return encode_jpeg(image, quality, text)
-    from .writers import encode_png
+    from .writers import encode_png, encode_png_fast
+    if format == FRAME_CACHE:
+        return encode_png_fast(image, text)
     return encode_png(image, text, bits=16 if format == "png16" else 8)
+
+
+FRAME_CACHE = "frame-cache"
 
 
 # ── the job ───────────────────────────────────────────────────────────────────────────────────
@@ -240,7 +258,8 @@ class Job:
                 recipe = dataclasses.replace(first, frame=frame)
                 spec = {"recipe": recipe.to_text(), "frame": frame, "format": self.frame_format,
                         "quality": quality, "limits": {"max_pixels": self.limits.max_pixels},
-                        "key": recipe.digest(), "images": images, "renderer": renderer_key}
+                        "key": recipe.digest(), "images": images, "renderer": renderer_key,
+                        "animation": self.format if self.kind == "animation" else None}
                 self.units.append(Unit(variation, frame, self.unit_path(variation, frame, many), spec))
         targets = [unit.target for unit in self.units]
         if len(set(targets)) != len(targets):
@@ -249,7 +268,7 @@ class Job:
 
     @property
     def frame_format(self) -> str:
-        return self.format if self.kind == "sequence" else "png"
+        return self.format if self.kind == "sequence" else FRAME_CACHE
 
     def _images(self, recipe) -> dict[str, bytes]:
         """The bytes of the images the recipe reads, read once per job and shared by all specs."""
@@ -325,16 +344,27 @@ class Job:
         result.reused = len(self.units) - len(todo)
         done = result.reused
         progress(done, len(self.units))
-        for unit, data in self._rendered(backend, todo):
-            write_bytes(data, unit.target)
-            if self.format == "jpeg":                  # its recipe, so a resumed run can reuse it
-                from .encoders import write_sidecar
-                write_sidecar(unit.target, {"recipe": json.loads(unit.spec["recipe"]),
-                                            "quality": self.quality})
-            result.rendered += 1
-            done += 1
-            progress(done, len(self.units))
-        result.written = self.assemble()
+        animations = _Animations(self, todo) if self.kind == "animation" else None
+        try:
+            for unit, (data, prepared) in self._rendered(backend, todo):
+                write_bytes(data, unit.target)
+                if self.format == "jpeg":              # its recipe, so a resumed run can reuse it
+                    from .encoders import write_sidecar
+                    write_sidecar(unit.target, {"recipe": json.loads(unit.spec["recipe"]),
+                                                "quality": self.quality})
+                if animations is not None:
+                    animations.arrived(unit, prepared)
+                result.rendered += 1
+                done += 1
+                progress(done, len(self.units))
+            if animations is not None:
+                animations.finish()
+        except BaseException:
+            if animations is not None:
+                animations.abort()
+            raise
+        result.written = [u.target for u in self.units] if animations is None else \
+            [self.variation_path(v, len(self.variations) > 1) for v in self.variations]
         result.seconds = time.perf_counter() - started
         return result
 
@@ -346,32 +376,77 @@ class Job:
         except ArtError as failure:
             raise _in_project(failure, self.root) from None
 
-    def assemble(self) -> list[Path]:
-        """Sequences are done; animations are encoded from their cached frames, then the cache
-        is removed. Every output that is not a PNG gets a sidecar JSON with its recipe."""
-        from .encoders import AnimationWriter, write_sidecar
+
+class _Animations:
+    """A job's animations, each encoded while its frames are still being rendered: a frame goes to
+    the encoder as soon as every frame before it is there, so x264 (or the GIF / WebP encoder)
+    works beside the renderers instead of after the last frame. Frames are cached on disk all the
+    same, so an interrupted export resumes; a finished animation gets a sidecar JSON with its
+    recipe and its frame cache is removed."""
+
+    def __init__(self, job: Job, todo: list[Unit]):
+        self.job, self.many = job, len(job.variations) > 1
+        self.writers: dict[int, object] = {}      # id(variation) -> its open AnimationWriter
+        self.next: dict[int, int] = {}            # id(variation) -> position of the frame it waits for
+        self.ready: dict[int, dict] = {}          # id(variation) -> {position: prepared frame,
+                                                  #   or None when it is cached on disk}
+        self.position = {}                        # id(unit) -> its position in its animation
+        pending = {id(unit) for unit in todo}
+        for variation in job.variations:
+            if job.finished(variation):
+                continue
+            units = job.variation_units(variation)
+            self.position.update((id(unit), index) for index, unit in enumerate(units))
+            self.next[id(variation)] = 0
+            self.ready[id(variation)] = {index: None for index, unit in enumerate(units)
+                                         if id(unit) not in pending}      # cached on disk
+        # no encoder starts before the first frame arrives: a process backend forks its workers
+        # before that, and they must not inherit an encoder's pipe (ffmpeg would never see EOF)
+
+    def finish(self) -> None:
+        """Encode what is left: animations whose frames were all cached by an earlier run."""
+        for variation in self.job.variations:
+            if id(variation) in self.next:
+                self._advance(variation)
+
+    def arrived(self, unit: Unit, prepared) -> None:
+        """A frame rendered now, as `encoders.prepare_frame` made it."""
+        self.ready[id(unit.variation)][self.position[id(unit)]] = prepared
+        self._advance(unit.variation)
+
+    def _advance(self, variation: Variation) -> None:
+        from .encoders import AnimationWriter, prepare_frame
+        key, units = id(variation), self.job.variation_units(variation)
+        ready, job = self.ready[key], self.job
+        while self.next[key] in ready:
+            prepared = ready.pop(self.next[key])
+            if prepared is None:                          # cached by an earlier run
+                image = read_png(units[self.next[key]].target)
+                prepared = prepare_frame(job.format, image, job.size)
+            if key not in self.writers:
+                self.writers[key] = AnimationWriter(job.variation_path(variation, self.many),
+                                                    job.format, job.fps, job.size, quality=job.quality)
+            self.writers[key].add_prepared(prepared)
+            self.next[key] += 1
+        if self.next[key] == len(units) and key in self.writers:
+            self._finish(variation, self.writers.pop(key))
+
+    def _finish(self, variation: Variation, writer) -> None:
+        from .encoders import write_sidecar
         from .provenance import Recipe
-        written = []
-        many = len(self.variations) > 1
-        for variation in self.variations:
-            units = self.variation_units(variation)
-            target = self.variation_path(variation, many)
-            if self.kind == "sequence":
-                written += [u.target for u in units]
-                continue
-            if self.finished(variation):
-                written.append(target)
-                continue
-            with AnimationWriter(target, self.format, self.fps, self.size, quality=self.quality) as writer:
-                for unit in units:
-                    writer.add(read_png(unit.target))
-            first = Recipe.from_text(units[0].spec["recipe"])
-            write_sidecar(target, {"recipe": first.to_dict(), "frames": self.frames,
-                                   "fps": self.fps, "format": self.format, "quality": self.quality,
-                                   "job": self.animation_key(variation)})
-            shutil.rmtree(frame_cache(target), ignore_errors=True)
-            written.append(target)
-        return written
+        job = self.job
+        writer.close()
+        first = Recipe.from_text(job.variation_units(variation)[0].spec["recipe"])
+        write_sidecar(writer.path, {"recipe": first.to_dict(), "frames": job.frames,
+                                    "fps": job.fps, "format": job.format, "quality": job.quality,
+                                    "job": job.animation_key(variation)})
+        shutil.rmtree(frame_cache(writer.path), ignore_errors=True)
+
+    def abort(self) -> None:
+        """Drop the half-encoded animations (their cached frames stay for the next run)."""
+        for writer in self.writers.values():
+            writer.abort()
+        self.writers.clear()
 
 
 UNIT_FOLDER = "artlang-unit-"
@@ -513,17 +588,23 @@ class ProcessBackend(Backend):
         first = next(queue, None)
         if first is None:
             return
-        yield first, function(spec_of(first))
+        result = function(spec_of(first))
         if self.pool is None:
             self._start()
         pending = {}
         try:
+            # the workers are forked by the first submit, before the caller sees any result: what
+            # it opens then (an encoder's pipe above all) is not inherited by them
+            first_round = True
             while True:
                 while len(pending) < 2 * self.workers:
                     item = next(queue, None)
                     if item is None:
                         break
                     pending[self.pool.submit(function, spec_of(item))] = item
+                if first_round:
+                    first_round = False
+                    yield first, result
                 if not pending:
                     return
                 finished, _ = concurrent.futures.wait(pending, return_when="FIRST_COMPLETED")

@@ -84,6 +84,22 @@ def test_workers_give_the_same_bytes(project):
             (project / "two" / f"a_{frame}.png").read_bytes()
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".gif", ".webp"])
+def test_animations_encoded_while_workers_render_are_the_same_bytes(project, suffix):
+    """Frames reach the encoder as the workers finish them; the workers must not inherit the
+    encoder's pipe (ffmpeg would wait for an end of input that never comes: a hang)."""
+    outputs = []
+    for workers in ("1", "2"):
+        target = project / f"w{workers}" / f"a{suffix}"
+        done = subprocess.run([sys.executable, "-m", "artlang", "export", str(project / "anim.art"),
+                               "-o", str(target), "--workers", workers],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert not (target.parent / f".{target.name}.frames").exists()     # cache removed
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1] and len(outputs[0]) > 1000
+
+
 def test_a_sweep_names_each_combination_and_makes_a_labelled_sheet(project):
     output = export(project / "anim.art", "-o", project / "s" / "v.png", "--frames", "0..0",
                     "--seed", "0..2", "--param", "scale=2..4:2", "--sheet", project / "sheet.png")
@@ -157,7 +173,7 @@ output gradient(n * 0.35 + 0.5, #000000, #ff8000, #ffffff)
 """
 
 
-@pytest.mark.parametrize("suffix", [".png", ".gif"])
+@pytest.mark.parametrize("suffix", [".png", ".gif", ".mp4"])
 def test_an_export_killed_mid_way_resumes_to_the_same_bytes(tmp_path, suffix):
     (tmp_path / "slow.art").write_text(SLOW, encoding="utf-8")
     command = [sys.executable, "-m", "artlang", "export", str(tmp_path / "slow.art")]
