@@ -17,6 +17,8 @@ from .errors import CHECK, ArtError, Diagnostic, Note, did_you_mean
 from .project import LoadedModules, ProjectFiles
 
 VECTORISH = ("num", "vec2", "color")
+ARITHMETIC = VECTORISH + ("latent",)          # latents add, subtract and scale like vectors
+WHOLE_CANVAS_KINDS = ("model", "latent")        # one value for the whole canvas, never per pixel
 COMPONENTS = {"vec2": {"x": 0, "y": 1}, "color": {"r": 0, "g": 1, "b": 2, "a": 3}}
 STATEMENT_NAMES = {ast.CanvasStmt: "canvas", ast.SeedStmt: "seed", ast.FramesStmt: "frames",
                    ast.FpsStmt: "fps", ast.DurationStmt: "duration", ast.LoopStmt: "loop"}
@@ -39,9 +41,9 @@ def join_kinds(a: str, b: str) -> str | None:
     """The kind two operands meet at: num joins anything numeric; vec2 and colour do not mix."""
     if a == b:
         return a
-    if a == "num" and b in VECTORISH:
+    if a == "num" and b in ARITHMETIC:
         return b
-    if b == "num" and a in VECTORISH:
+    if b == "num" and a in ARITHMETIC:
         return a
     return None
 
@@ -388,7 +390,7 @@ class Checker:
                 then = self.expression(node.then, scope, site)
                 otherwise = self.expression(node.otherwise, scope, site)
                 kind = join_kinds(then.kind, otherwise.kind)
-                if kind is None or kind not in VECTORISH:
+                if kind is None or kind not in ARITHMETIC:
                     self.report(f"the two branches differ: {kind_name(then.kind)} if …, else "
                                 f"{kind_name(otherwise.kind)}", node.span,
                                 "both branches must be numbers, vectors or colours of the same kind")
@@ -485,16 +487,23 @@ class Checker:
             self.expect_numeric(operand, source.span, f"`{operator}`")
         kind = join_kinds(left.kind, right.kind)
         if kind is None:
+            latent = "latent" in (left.kind, right.kind)
             self.report(f"cannot combine {kind_name(left.kind)} and {kind_name(right.kind)} with "
                         f"`{operator}`", node.operator_span,
+                        "a latent combines with latents and numbers only" if latent else
                         "a vector and a colour do not mix; pick components, e.g. `rgb(p.x, p.y, 0)`")
+        elif kind == "latent" and (left.per_pixel or right.per_pixel):
+            self.report("a latent must be the same for every pixel", node.span,
+                        "scale it by a number, `t`, `cycle` or a param, not by something that "
+                        "depends on uv or noise")
         return ir.Arithmetic(kind, node.span, *_flags(left, right), operator=operator, left=left,
                              right=right)
 
     def expect_numeric(self, node: ir.Node, span, what: str) -> None:
-        if node.kind not in VECTORISH:
+        if node.kind not in ARITHMETIC:
             hint = {"bool": "a condition is not a number; use `1 if c else 0` or `step(edge, x)`",
-                    "string": "strings are only used as arguments such as file names"}.get(node.kind)
+                    "string": "strings are only used as arguments such as file names",
+                    "model": "a model is used through `latent`, `decode` and `encode`"}.get(node.kind)
             self.report(f"{what} needs numbers, vectors or colours; this is {kind_name(node.kind)}",
                         span, hint)
 
@@ -615,7 +624,9 @@ class Checker:
         present = ir.child_nodes(ir.BuiltinCall("num", None, arguments=tuple(arguments)))
         generic = generic or "num"          # no T argument given: T is a number
         returns = generic if builtin.returns == "T" else builtin.returns
-        return ir.BuiltinCall(returns, node.span, builtin.per_pixel or any(a.per_pixel for a in present),
+        per_pixel = (builtin.per_pixel or any(a.per_pixel for a in present)) and \
+            returns not in WHOLE_CANVAS_KINDS          # `encode` reads a picture, gives one latent
+        return ir.BuiltinCall(returns, node.span, per_pixel,
                               builtin.animated or any(a.animated for a in present),
                               builtin=builtin, arguments=tuple(arguments), generic_kind=generic,
                               stream=stream)
@@ -641,6 +652,9 @@ class Checker:
         if param.path:
             resolved = self.files.resolve(value.value, Path(span.file).resolve(), value.span, builtin.name)
             value = ir.Const("string", value.span, value=str(resolved))
+        if param.model:
+            source = self.files.resolve_model(value.value, Path(span.file).resolve(), value.span)
+            value = ir.Const("string", value.span, value=source)
         return value
 
     def function_call(self, node: ast.Call, function: FunctionDef, scope: Scope, site: _Site) -> ir.Node:

@@ -176,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("-o", "--output", type=Path, help="keep the new rendering here")
     reproduce.add_argument("--root", type=Path, metavar="DIR",
                            help="folder with the images the sketch reads (default: the picture's)")
+    _add_trust(reproduce)
 
     check = commands.add_parser("check", help="report every problem in a sketch, render nothing",
                                 epilog=CHECK_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -186,6 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    epilog="examples:\n  artlang builtins\n  artlang builtins fbm",
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     builtins.add_argument("name", nargs="?", help="a built-in to describe")
+    from .cli_train import add_train_parser
+    add_train_parser(commands)
+
+    models = commands.add_parser("models", help="list the models artlang ships, or show one's card",
+                                 epilog="examples:\n  artlang models\n  artlang models shapes-gan\n\n"
+                                        "In a sketch: let m = model(\"shapes-gan\")",
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    models.add_argument("name", nargs="?", help="a zoo model whose card to show")
     return parser
 
 
@@ -203,8 +212,16 @@ def _add_picture_options(command, *, param_help: str, frame_help: str) -> None:
 def _add_common(command) -> None:
     command.add_argument("--root", type=Path, metavar="DIR",
                          help="project folder the sketch may read from (default: the sketch's folder)")
+    if command.prog.split()[-1] != "check":
+        _add_trust(command)
     command.add_argument("--max-pixels", type=int, metavar="N",
                          help="refuse canvases larger than N pixels (default 16777216, or $ARTLANG_MAX_PIXELS)")
+
+
+def _add_trust(command) -> None:
+    command.add_argument("--trust", action="store_true",
+                         help="allow model files that run code when loaded (TorchScript); only for "
+                              "files you trust")
 
 
 def _limits(arguments):
@@ -245,7 +262,7 @@ def command_render(arguments, out) -> int:
     if arguments.tile or target.suffix.lower() != ".png" or width * height > limits.max_pixels:
         return _render_tiled(program, arguments, target, limits, started, out)
     renderer = Renderer(program, size=arguments.size, seed=arguments.seed,
-                        params=dict(arguments.param), limits=limits)
+                        params=dict(arguments.param), limits=limits, trust=arguments.trust)
     image = renderer.render(arguments.frame)
     try:
         write_image(image, target, renderer.metadata(arguments.frame))
@@ -269,7 +286,8 @@ def _render_tiled(program, arguments, target: Path, limits, started: float, out)
     # automatic tiles leave room under the pixel limit for the margins filters need
     tile = arguments.tile or min(TILE, max(16, math.isqrt(limits.max_pixels) // 2))
     renderer = TiledRenderer(program, size=arguments.size, seed=arguments.seed,
-                             params=dict(arguments.param), tile=tile, limits=limits)
+                             params=dict(arguments.param), tile=tile, limits=limits,
+                             trust=arguments.trust)
     try:
         renderer.write(target, arguments.frame)
     except OSError as failure:
@@ -354,7 +372,7 @@ def command_watch(arguments, out) -> int:
             bind_params(program, dict(arguments.param))
     session = LiveSession(arguments.file, arguments.output, root=arguments.root, seed=arguments.seed,
                           size=arguments.size, params=dict(arguments.param), limits=_limits(arguments),
-                          frame=arguments.frame)
+                          frame=arguments.frame, trust=arguments.trust)
     printer = _WatchPrinter(out, session.output)
     watcher = Watcher(session, report=printer.report, poll=arguments.poll)
     server = None
@@ -457,7 +475,8 @@ def command_export(arguments, out) -> int:
         variations = export.sweep(seeds, params)
     job = export.Job(arguments.file, arguments.output, format=format, variations=variations,
                      frames=_frame_range(arguments.frames), size=arguments.size,
-                     quality=arguments.quality, root=arguments.root, limits=_limits(arguments))
+                     quality=arguments.quality, root=arguments.root, limits=_limits(arguments),
+                     trust=arguments.trust)
     backend = _backend(arguments)
     try:
         return _run_export(job, backend, arguments, out)
@@ -529,7 +548,8 @@ def command_reproduce(arguments, out) -> int:
         raise error(f"cannot write `{arguments.output.name}`: reproduce writes .png", stage=USAGE,
                     hint="use -o NAME.png")
     try:
-        result = reproduce(arguments.picture, arguments.output, arguments.root)
+        result = reproduce(arguments.picture, arguments.output, arguments.root,
+                           trust=arguments.trust)
     except OSError as failure:
         raise _write_failure(failure, arguments.output) from None
     if not result.compared:
@@ -547,8 +567,41 @@ def command_reproduce(arguments, out) -> int:
     return EXIT_OK
 
 
+def command_models(arguments, out) -> int:
+    """The zoo: one line per model, or a model's card."""
+    from .project import zoo_names
+    from .models.config import ModelConfig
+    if arguments.name:
+        from .models.store import zoo_entry
+        entry = zoo_entry(arguments.name)
+        card = entry.card.read_text(encoding="utf-8") if entry.card.is_file() else "(no card)"
+        print(card.rstrip() + f"\n\nfiles: {entry.folder}", file=out)
+        return EXIT_OK
+    from .project import zoo_dir
+    names = zoo_names()
+    if not names:
+        print("the zoo is empty", file=out)
+        return EXIT_OK
+    print(f"{'name':<16} {'kind':<5} {'size':<7} {'z':>4}  data", file=out)
+    for name in names:
+        config = ModelConfig.read(zoo_dir() / name / "config.json")
+        size = f"{config.image_size}x{config.image_size}"
+        print(f"{name:<16} {config.kind:<5} {size:<7} {config.z_size:>4}  {config.data or config.description}",
+              file=out)
+    print('\nuse one in a sketch: let m = model("NAME"); `artlang models NAME` shows its card',
+          file=out)
+    return EXIT_OK
+
+
 COMMANDS = {"render": command_render, "check": command_check, "builtins": command_builtins,
-            "watch": command_watch, "export": command_export, "reproduce": command_reproduce}
+            "watch": command_watch, "export": command_export, "reproduce": command_reproduce,
+            "train": lambda arguments, out: _command_train(arguments, out),
+            "models": command_models}
+
+
+def _command_train(arguments, out) -> int:
+    from .cli_train import command_train
+    return command_train(arguments, out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,12 +10,14 @@ import functools
 import hashlib
 import threading
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 DTYPE = np.float32
 _SHARED_LOCK = threading.Lock()
+MAX_DECODE_BATCH = 16        # latents decoded together at most (an export's upcoming frames)
 
 
 class RenderCancelled(Exception):
@@ -121,6 +123,9 @@ class FrameContext:
     cancelled: "Callable[[], bool] | None" = None   # polled between built-in calls; True stops the render
     shared: dict = field(default_factory=dict)  # kept across the tiles of one canvas (fitted images)
     regions: dict = field(default_factory=dict, repr=False)  # Region -> context, within one frame
+    trust: bool = False                      # models that run code when loaded may be loaded
+    upcoming: tuple = ()                     # frames this process draws next: decoded in one batch
+    model_threads: int | None = None         # torch threads for decoding (None: artlang's count)
 
     def __post_init__(self):
         if self.region is None:
@@ -142,6 +147,10 @@ class FrameContext:
             self.regions.setdefault(self.region, self)
             found = self.regions[region] = replace(self, region=region, frame_memo={})
         return found
+
+    def for_frame(self, frame: int) -> "FrameContext":
+        """The context of another frame (same canvas, region and caches; its own memo)."""
+        return replace(self, frame=frame, frame_memo={}, regions={})
 
     def around(self, margin: Margin) -> "FrameContext":
         """The context for this region grown by `margin`, stopping at the canvas's edges."""
@@ -225,3 +234,46 @@ class FrameContext:
             self.cache[key] = load_fitted(self.files.image_path(path), self.width, self.height, fit, crop)
         r = self.region
         return self.cache[key][r.y0:r.y0 + r.height, r.x0:r.x0 + r.width]
+
+    # models ─────────────────────────────────────────────────────────────────────────────────────
+    def load_model(self, source: str):
+        """The model a checked `model(...)` names: `zoo:NAME` or a path inside the project."""
+        from .models import store
+        from .project import ZOO_PREFIX, zoo_dir
+        if source.startswith(ZOO_PREFIX):
+            path = zoo_dir() / source[len(ZOO_PREFIX):]
+        else:
+            path = self.files.model_path(source) if self.files is not None else Path(source)
+        return store.load_model(path, trust=self.trust)
+
+    def decoded(self, model, z: np.ndarray, later: "Callable[[int], np.ndarray] | None" = None
+                ) -> np.ndarray:
+        """The model's (size, size, 4) picture for latent `z`, kept in the cache by model and
+        latent. When `later(frame)` gives the latent of an upcoming frame, the latents of the
+        frames this process draws next are decoded with this one, in one batch."""
+        def key(latent):
+            return ("decoded", model.digest, np.asarray(latent, DTYPE).tobytes())
+        found = self.cache.get(key(z))
+        if found is not None:
+            return found
+        batch = {key(z): z}
+        if later is not None:
+            for frame in self.upcoming:
+                latent = np.asarray(later(frame), DTYPE)
+                if key(latent) not in self.cache and len(batch) < MAX_DECODE_BATCH:
+                    batch.setdefault(key(latent), latent)
+        pictures = model.decode(np.stack(list(batch.values())), threads=self.threads_for_models())
+        for slot, picture in zip(batch, pictures):
+            self.cache[slot] = picture
+        return self.cache[key(z)]
+
+    def threads_for_models(self) -> int:
+        from .threads import get_threads
+        return self.model_threads or get_threads()
+
+    def fit_pixels(self, pixels: np.ndarray, fit: str, crop=None) -> np.ndarray:
+        """A small float RGBA picture (a model's output) fitted to the canvas as `image` fits a
+        file, cut to the region."""
+        from .images import FittedPicture
+        fitted = FittedPicture.of_pixels(pixels, self.width, self.height, fit, crop)
+        return fitted.cut(self.region)

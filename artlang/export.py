@@ -26,6 +26,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from . import ir
 from .errors import USAGE, ArtError, error
 from .limits import Limits
 
@@ -144,6 +145,8 @@ def dataset(count: int, first_seed: int, params: dict[str, list | tuple]) -> lis
     return variations
 
 
+MODEL_CHUNK = 8             # frames of a sketch that decodes a moving latent, rendered together
+
 # ── rendering one unit anywhere ───────────────────────────────────────────────────────────────
 _renderers: dict = {}          # unit key -> (Renderer, its materialised project folder)
 
@@ -154,7 +157,14 @@ def _forget_renderers() -> None:
         shutil.rmtree(_renderers.popitem()[1][1], ignore_errors=True)
 
 
-def render_unit(spec: dict) -> tuple[bytes, object]:
+def render_units(specs: list[dict]) -> list[tuple[bytes, object]]:
+    """`render_unit` for each of consecutive frames of one variation, each told the frames that
+    follow it here, so a model decodes their latents in one batch."""
+    frames = [spec["frame"] for spec in specs]
+    return [render_unit(spec, frames[index + 1:]) for index, spec in enumerate(specs)]
+
+
+def render_unit(spec: dict, upcoming=()) -> tuple[bytes, object]:
     """The frame described by `spec` (see `Job.__init__`): (the bytes of its file, PNG (8 or 16
     bit) or JPEG with the picture's recipe; for an animation's frame, also the frame as its
     encoder takes it, else None). Runs in any process; keeps a few loaded renderers between calls."""
@@ -170,11 +180,12 @@ def render_unit(spec: dict) -> tuple[bytes, object]:
         main = recipe.materialise(Path(folder), images=spec["images"])
         program = load_sketch(main, root=folder)
         renderer = Renderer(program, size=tuple(recipe.size), seed=recipe.seed, params=recipe.params,
-                            limits=Limits(**spec["limits"]))
+                            limits=Limits(**spec["limits"]), trust=spec["trust"])
         while len(_renderers) >= SPEC_CACHE:
             shutil.rmtree(_renderers.pop(next(iter(_renderers)))[1], ignore_errors=True)
         _renderers[key] = (renderer, folder)
     frame = spec["frame"]
+    renderer.upcoming = tuple(upcoming)
     image = renderer.render(frame)
     data = encode_frame(image, spec["format"], renderer.metadata(frame), spec.get("quality"))
     if spec["format"] != FRAME_CACHE:
@@ -227,7 +238,7 @@ class Job:
 
     def __init__(self, sketch: Path, output: Path, *, format: str, variations: list[Variation],
                  frames: list[int] | None = None, size=None, quality=None, root=None,
-                 limits: Limits | None = None):
+                 limits: Limits | None = None, trust: bool = False):
         from .encoders import FORMATS
         from .render import Renderer, load_sketch
         self.sketch, self.output, self.format = Path(sketch), Path(output), format
@@ -236,6 +247,10 @@ class Job:
         self.root = Path(root) if root else self.sketch.resolve().parent
         self.program = load_sketch(self.sketch, self.root)
         settings = self.program.settings
+        # frames that decode a moving latent go out in chunks, decoded in one batch per chunk
+        self.chunk = MODEL_CHUNK if any(
+            isinstance(node, ir.BuiltinCall) and node.builtin.lookahead and node.animated
+            for node in ir.reachable(self.program)) else 1
         self.fps = settings.fps
         self.frames = list(range(settings.frames)) if frames is None else frames
         for frame in self.frames:
@@ -259,7 +274,8 @@ class Job:
                 spec = {"recipe": recipe.to_text(), "frame": frame, "format": self.frame_format,
                         "quality": quality, "limits": {"max_pixels": self.limits.max_pixels},
                         "key": recipe.digest(), "images": images, "renderer": renderer_key,
-                        "animation": self.format if self.kind == "animation" else None}
+                        "animation": self.format if self.kind == "animation" else None,
+                        "trust": trust}
                 self.units.append(Unit(variation, frame, self.unit_path(variation, frame, many), spec))
         targets = [unit.target for unit in self.units]
         if len(set(targets)) != len(targets):
@@ -371,8 +387,17 @@ class Job:
     def _rendered(self, backend: "Backend", todo: list[Unit]):
         """The backend's results, with errors pointing at the project's files (a unit is loaded
         from a temporary copy of them)."""
+        chunks: list[list[Unit]] = []
+        for unit in todo:                        # consecutive frames of one variation
+            if chunks and len(chunks[-1]) < self.chunk and \
+                    chunks[-1][-1].spec["renderer"] == unit.spec["renderer"]:
+                chunks[-1].append(unit)
+            else:
+                chunks.append([unit])
         try:
-            yield from backend.run(render_unit, todo, lambda unit: unit.spec)
+            for chunk, results in backend.run(render_units, chunks,
+                                               lambda units: [u.spec for u in units]):
+                yield from zip(chunk, results)
         except ArtError as failure:
             raise _in_project(failure, self.root) from None
 
@@ -513,7 +538,8 @@ def _frame_image(job: Job, unit: Unit) -> np.ndarray:
         return read_png(unit.target)
     from .render import Renderer
     renderer = Renderer(job.program, size=job.size, seed=json.loads(unit.spec["recipe"])["seed"],
-                        params=json.loads(unit.spec["recipe"])["params"], limits=job.limits)
+                        params=json.loads(unit.spec["recipe"])["params"], limits=job.limits,
+                        trust=unit.spec["trust"])
     return renderer.render(unit.frame)
 
 

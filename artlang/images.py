@@ -72,9 +72,22 @@ class FittedPicture:
 
     @classmethod
     def load(cls, path: Path, width: int, height: int, fit: str, crop=None) -> "FittedPicture":
+        return cls.of(_open(path), width, height, fit, crop)
+
+    @classmethod
+    def of_pixels(cls, pixels: np.ndarray, width: int, height: int, fit: str,
+                  crop=None) -> "FittedPicture":
+        """A float RGBA picture (e.g. a model's output) fitted as a file would be."""
         from PIL import Image
 
-        picture = _open(path)
+        from .writers import to_8bit
+        return cls.of(Image.fromarray(to_8bit(pixels), "RGBA"), width, height, fit, crop)
+
+    @classmethod
+    def of(cls, picture, width: int, height: int, fit: str, crop=None) -> "FittedPicture":
+        """An RGBA Pillow image fitted to width x height."""
+        from PIL import Image
+
         left, top, right, bottom = crop_box(crop, *picture.size)
         if crop is not None:
             whole = (math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom))

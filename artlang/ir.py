@@ -7,7 +7,7 @@ its own stream. A `let` used twice is one shared node, so the graph is a DAG.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from .ast import Span
 
@@ -159,3 +159,17 @@ def child_nodes(node: Node) -> list[Node]:
         case Component():
             return [node.target]
     return []
+
+
+def reachable(program: Program) -> Iterator[Node]:
+    """Every node the output depends on, once each."""
+    seen: set[int] = set()
+    stack = [item.node for item in program.output] + \
+        [item.opacity for item in program.output if item.opacity is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        stack.extend(child_nodes(node))

@@ -211,8 +211,9 @@ class LiveSession:
 
     def __init__(self, sketch: str | Path, output: str | Path | None = None, *, root=None,
                  seed: int | None = None, size=None, params: dict | None = None,
-                 limits: Limits | None = None, frame: int = 0):
+                 limits: Limits | None = None, frame: int = 0, trust: bool = False):
         self.sketch = Path(sketch).absolute()
+        self.trust = trust
         self.output = Path(output).absolute() if output else self.sketch.with_suffix(".png")
         self.root = Path(root) if root else self.sketch.parent
         self.seed, self.size, self.frame = seed, size, frame
@@ -299,7 +300,8 @@ class LiveSession:
         self.cache.begin()
         try:
             renderer = Renderer(program, size=self.size, seed=self.seed, params=params,
-                                limits=self.limits, cache=self.cache)
+                                limits=self.limits, cache=self.cache, trust=self.trust,
+                                model_threads=1)        # torch must not fight the renderer
             shown = min(self.frame, program.settings.frames - 1)
             image = renderer.render(shown, cancelled)
             phases["draw"] = time.perf_counter() - started - phases["load"]

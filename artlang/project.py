@@ -25,6 +25,21 @@ def stdlib_modules() -> list[str]:
     return sorted(p.stem for p in stdlib_dir().glob("*.art"))
 
 
+def zoo_dir() -> Path:
+    """The models artlang ships, one folder each (config.json, model.safetensors, card.md)."""
+    return Path(__file__).parent / "zoo"
+
+
+def zoo_names() -> list[str]:
+    """The models artlang ships, by name (folders of the zoo holding a config.json)."""
+    folder = zoo_dir()
+    return sorted(p.parent.name for p in folder.glob("*/config.json")) if folder.is_dir() else []
+
+
+ZOO_PREFIX = "zoo:"
+MODEL_WEIGHTS = (".safetensors", ".pt", ".pth", ".ts", ".torchscript")
+
+
 MAX_SOURCE_BYTES = 1_000_000
 
 
@@ -44,16 +59,22 @@ class ProjectFiles:
         resolved = path.resolve()
         return resolved.is_relative_to(self.root) or resolved.is_relative_to(stdlib_dir().resolve())
 
-    def resolve(self, text: str, relative_to: Path, span: ast.Span, what: str) -> Path:
-        """The real path of `text` written in the file at `relative_to`, refused if it leaves the project."""
+    def confined(self, text: str, relative_to: Path, span: ast.Span, what: str, example: str) -> Path:
+        """`text` written in the file at `relative_to`, as a path; refused when it is absolute
+        or leaves the project (symlinks followed)."""
         if Path(text).is_absolute():
             raise error(f"{what} path `{text}` is absolute", span, stage=CHECK, label="absolute path",
-                        hint="write paths relative to the sketch, e.g. \"images/photo.png\"")
+                        hint=f"write paths relative to the sketch, e.g. \"{example}\"")
         candidate = relative_to.parent / text
         if not self.inside(candidate):
             raise error(f"{what} path `{text}` leaves the project folder", span, stage=CHECK,
                         label="outside the project",
-                        hint=f"a sketch may only read files inside {self.root}; copy the file there")
+                        hint=f"a sketch may only read files inside {self.root}; copy it there")
+        return candidate
+
+    def resolve(self, text: str, relative_to: Path, span: ast.Span, what: str) -> Path:
+        """The real path of `text` written in the file at `relative_to`, refused if it leaves the project."""
+        candidate = self.confined(text, relative_to, span, what, "images/photo.png")
         self.touched.add(candidate.absolute())
         if not candidate.is_file():
             siblings = [p.name for p in candidate.parent.iterdir()] if candidate.parent.is_dir() else []
@@ -61,6 +82,31 @@ class ProjectFiles:
                         hint=did_you_mean(candidate.name, siblings)
                         or f"looked for {candidate.resolve()}")
         return candidate.resolve()
+
+    def resolve_model(self, text: str, relative_to: Path, span: ast.Span) -> str:
+        """`zoo:NAME` for a model of the zoo, else the real path of a model file or folder inside
+        the project (a file of the project wins over a zoo model of the same name). The model's
+        files are touched, so a watcher follows them and a recipe records their hashes."""
+        candidate = self.confined(text, relative_to, span, "model", "models/mine")
+        if candidate.is_dir() or candidate.is_file():
+            for part in model_files(candidate):
+                self.touched.add(part.absolute())
+            return str(candidate.resolve())
+        self.touched.add(candidate.absolute())          # watched: it may be made later
+        if text in zoo_names():
+            return ZOO_PREFIX + text
+        near = did_you_mean(text, zoo_names())
+        raise error(f"no model `{text}`: not in the zoo, and no such file or folder", span,
+                    stage=CHECK, label="unknown model",
+                    hint=near or ("the zoo has " + ", ".join(f"`{n}`" for n in zoo_names())
+                                  if zoo_names() else f"looked for {candidate.resolve()}")
+                    + "; `artlang models` lists the zoo")
+
+    def model_path(self, resolved: str) -> Path:
+        path = Path(resolved)
+        if not self.inside(path):          # re-checked when read: the file may have changed
+            raise error(f"model path `{resolved}` leaves the project folder", stage=CHECK)
+        return path
 
     def image_path(self, resolved: str) -> Path:
         path = Path(resolved)
@@ -82,6 +128,15 @@ class ProjectFiles:
         self.sources.add(str(path), text)
         self.texts[Path(path).resolve()] = text
         return text
+
+
+def model_files(source: Path) -> list[Path]:
+    """The files a model source is read from: a folder's config.json and weights, or a weights
+    file and the config beside it (`x.json`)."""
+    source = Path(source)
+    if source.is_dir():
+        return [source / "config.json"] + [source / f"model{suffix}" for suffix in MODEL_WEIGHTS]
+    return [source, source.with_suffix(".json")]
 
 
 def display_name(path: Path) -> str:

@@ -182,7 +182,8 @@ class Reproduction:
     differing: int                     # pixels that differ
 
 
-def reproduce(picture: Path, output: Path | None = None, root: Path | None = None) -> Reproduction:
+def reproduce(picture: Path, output: Path | None = None, root: Path | None = None,
+              trust: bool = False) -> Reproduction:
     """Render `picture` again from its recipe and compare (see `artlang reproduce`)."""
     import numpy as np
     from PIL import Image
@@ -196,7 +197,7 @@ def reproduce(picture: Path, output: Path | None = None, root: Path | None = Non
     with tempfile.TemporaryDirectory(prefix="artlang-reproduce-") as folder:
         main = recipe.materialise(Path(folder), images_from=places)
         renderer = Renderer(load_sketch(main, root=folder), size=tuple(recipe.size),
-                            seed=recipe.seed, params=recipe.params)
+                            seed=recipe.seed, params=recipe.params, trust=trust)
         image = renderer.render(recipe.frame)
         target = Path(output) if output else Path(folder) / "again.png"
         suffix = picture.suffix.lower()

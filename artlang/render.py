@@ -124,8 +124,14 @@ class Renderer:
     """A compiled sketch ready to draw frames; keeps time-invariant results between frames."""
 
     def __init__(self, program: ir.Program, *, size=None, seed=None, params=None,
-                 limits: Limits | None = None, cache: dict | None = None):
+                 limits: Limits | None = None, cache: dict | None = None, trust: bool = False,
+                 model_threads: int | None = None):
+        """`trust`: model files that run code when loaded (TorchScript) may be loaded.
+        `model_threads`: torch threads for decoding (the live preview uses 1, so torch does not
+        fight the renderer for the cores). `upcoming` (set before `render`): the frames this
+        process draws next, whose latents a model decodes in the same batch."""
         self.program = program
+        self.trust, self.model_threads, self.upcoming = trust, model_threads, ()
         self.limits = limits or Limits.from_environment()
         self.canvas = canvas_size(program, size, self.limits)
         self.seed = program.settings.seed if seed is None else int(seed)
@@ -138,7 +144,9 @@ class Renderer:
         return FrameContext(self.canvas.width, self.canvas.height, self.seed, frame=frame,
                             fps=settings.fps, frames=settings.frames, loop=settings.loop,
                             files=self.program.files,
-                            cache=self.cache, cancelled=cancelled)
+                            cache=self.cache, cancelled=cancelled, trust=self.trust,
+                            upcoming=tuple(f for f in self.upcoming if f != frame),
+                            model_threads=self.model_threads)
 
     def render(self, frame: int = 0, cancelled=None) -> np.ndarray:
         """The RGBA float32 image of one frame.

@@ -70,24 +70,10 @@ __all__ = ["TILE", "TiledRenderer", "render_tiled", "write_png_streaming", "writ
 
 # --- which nodes read how far ----------------------------------------------------------------------
 
-def _reachable(program: ir.Program) -> Iterator[ir.Node]:
-    """Every node the output depends on, once each."""
-    seen: set[int] = set()
-    stack = [item.node for item in program.output] + \
-        [item.opacity for item in program.output if item.opacity is not None]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        yield node
-        stack.extend(ir.child_nodes(node))
-
-
 def unbounded_calls(program: ir.Program) -> list[ir.BuiltinCall]:
     """The calls that may read their (varying) picture at any distance: `displace`, `sample`.
     A sketch with any of them cannot be drawn in tiles."""
-    found = [node for node in _reachable(program)
+    found = [node for node in ir.reachable(program)
              if (hit := neighbourhood_of(node)) is not None and hit[0].reach is None]
     return sorted(found, key=lambda n: (n.span.file, n.span.line, n.span.column) if n.span
                   else ("", 0, 0))
@@ -173,11 +159,11 @@ class TiledRenderer:
     """
 
     def __init__(self, program: ir.Program, *, size=None, seed=None, params=None, tile=TILE,
-                 limits: Limits | None = None, workers: int | None = None):
+                 limits: Limits | None = None, workers: int | None = None, trust: bool = False):
         self.limits = limits or Limits.from_environment()
         canvas_size(program, size, self.limits, tiled=True)
         most = max(self.limits.max_pixels, self.limits.max_tiled_pixels)
-        self.renderer = Renderer(program, size=size, seed=seed, params=params,
+        self.renderer = Renderer(program, size=size, seed=seed, params=params, trust=trust,
                                  limits=dataclasses.replace(self.limits, max_pixels=most))
         self.tile = _tile_shape(tile)
         self.workers = max(1, min(2, get_threads()) if workers is None else int(workers))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+ZOO_GAN, ZOO_VAE = "shapes-gan", "glyphs-vae"      # the zoo models the tests draw with
 
 
 @dataclass

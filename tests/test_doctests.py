@@ -10,7 +10,9 @@ import pytest
 
 MODULES = ["artlang.blend", "artlang.context", "artlang.errors", "artlang.export", "artlang.live",
            "artlang.provenance", "artlang.render",
-           "artlang.watcher", "artlang.writers"]
+           "artlang.watcher", "artlang.writers", "artlang.models.architectures",
+           "artlang.models.config", "artlang.models.inference", "artlang.models.latent",
+           "artlang.models.store"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -20,6 +20,7 @@ from artlang.limits import Limits
 from artlang.render import Renderer, load_sketch
 from artlang.tiles import TiledRenderer, write_png_streaming, write_tiff_streaming
 from artlang.writers import to_8bit
+from conftest import ZOO_VAE
 
 TILE_SIZES = (16, 32, 50, (7, 13))
 CANVAS = "canvas 97 x 61\n"
@@ -144,6 +145,12 @@ def test_every_built_in_draws_the_same_in_tiles(project):
                     continue
                 elif param.path:
                     arguments.append('"photo.png"')
+                elif param.model:
+                    arguments.append(f'"{ZOO_VAE}"')
+                elif param.kind == "model":
+                    arguments.append(f'model("{ZOO_VAE}")')
+                elif param.kind == "latent":
+                    arguments.append(f'latent(model("{ZOO_VAE}"), 1)')
                 elif param.kind == "string":
                     arguments.append(f'"{param.choices[0]}"' if param.choices else '"x"')
                 elif param.kind == "list":
@@ -155,7 +162,9 @@ def test_every_built_in_draws_the_same_in_tiles(project):
                     arguments.append({"vec2": "(uv * 2)", "color": colour}.get(param.kind, number))
             call = f"{name}({', '.join(arguments)})"
             kind = entry.returns if entry.returns != "T" else "num"
-        output = {"vec2": "v.x + 0.5 * v.y", "bool": "1 if v else 0"}.get(kind, "v")
+        output = {"vec2": "v.x + 0.5 * v.y", "bool": "1 if v else 0",
+                  "latent": f'decode(model("{ZOO_VAE}"), v)',
+                  "model": "decode(v, latent(v, 1))"}.get(kind, "v")
         try:
             program = sketch(project, f"canvas 45 x 29\nlet v = {call}\noutput {output}\n")
             whole = Renderer(program).render()

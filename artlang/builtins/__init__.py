@@ -5,7 +5,7 @@ The checker imports only `table` (no numpy); `load_all()` imports the implementa
 from .table import BUILTINS, Builtin, BuiltinValue, Param  # noqa: F401
 
 _MODULES = ("values", "math", "easing", "colour", "noise", "shapes", "space", "images", "filters",
-            "compose")
+            "compose", "models")
 
 
 def load_all() -> dict:

@@ -8,9 +8,11 @@ tests all read `BUILTINS`. This module imports no numpy: the checker reads the t
 
 Kinds: "num" (a number, or a field of numbers over the canvas), "vec2", "color" (RGBA),
 "bool", "string", "list" (numbers or equal-length lists of numbers, the same for every pixel:
-`[1, 2, 1]`, `[[0, 1], [1, 0]]`). "T" in a signature means "num, vec2 or color, the same for every
-T parameter"; a number passed where a vec2 or colour is wanted is promoted (splat / gray). A
-`variadic` parameter takes the positional values left over (the implementation gets a list); the
+`[1, 2, 1]`, `[[0, 1], [1, 0]]`), "model" (a GAN or VAE, from `model`), "latent" (a model's
+input vector, the same for every pixel; latents add, subtract and scale). "T" in a signature
+means "num, vec2 or color, the same for every T parameter"; a number passed where a vec2 or
+colour is wanted is promoted (splat / gray). A `variadic` parameter takes the positional values
+left over (the implementation gets a list); the
 parameters after it can only be given by keyword, as in Python.
 """
 from __future__ import annotations
@@ -23,9 +25,10 @@ from typing import Any, Callable
 REQUIRED = object()      # a parameter with no default
 ABSENT = None            # an optional parameter that may be left out (the implementation gets None)
 
-KINDS = ("num", "vec2", "color", "bool", "string", "list")
+KINDS = ("num", "vec2", "color", "bool", "string", "list", "model", "latent")
 KIND_NAMES = {"num": "a number", "vec2": "a 2-vector", "color": "a colour", "bool": "a condition",
-              "string": "a string", "list": "a list", "T": "a number, vector or colour"}
+              "string": "a string", "list": "a list", "T": "a number, vector or colour",
+              "model": "a model", "latent": "a latent"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Param:
     choices: tuple[str, ...] | None = None   # allowed values of a string parameter
     uniform: bool = False                    # must be the same for every pixel (e.g. octaves)
     path: bool = False                       # a file path relative to the sketch, checked before rendering
+    model: bool = False                      # a zoo model's name, or a model file / folder like `path`
     variadic: bool = False                   # takes any number of positional values; later ones are keyword-only
 
     @property
@@ -59,6 +63,7 @@ class Builtin:
     animated: bool = False      # depends on time
     aliases: tuple[str, ...] = ()
     keeps_alpha: bool = True    # with T = color, apply to r, g, b only and keep the first alpha
+    lookahead: bool = False     # also gets `later(frame)`: its arguments at an upcoming frame
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -127,7 +132,7 @@ def _register(entry) -> None:
 
 def builtin(*, returns: str, category: str, params: tuple[Param, ...] = (), name: str | None = None,
             random: bool = False, per_pixel: bool = False, animated: bool = False,
-            aliases: tuple[str, ...] = (), keeps_alpha: bool = True):
+            aliases: tuple[str, ...] = (), keeps_alpha: bool = True, lookahead: bool = False):
     """Declare a built-in function; the decorated function is its implementation.
 
     The implementation is called as `implementation(context, *arguments)`, with each argument
@@ -138,7 +143,7 @@ def builtin(*, returns: str, category: str, params: tuple[Param, ...] = (), name
         summary, doc, example = _split_doc(function)
         _register(Builtin(name or function.__name__.rstrip("_"), tuple(params), returns, category,
                           function, summary, doc, example, random, per_pixel, animated, aliases,
-                          keeps_alpha))
+                          keeps_alpha, lookahead))
         return function
     return register
 
