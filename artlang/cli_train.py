@@ -47,6 +47,9 @@ def add_train_parser(commands) -> None:
     train.add_argument("--augment", default="colour,translation,cutout",
                        help="a GAN's DiffAugment policies, comma separated (default "
                        "colour,translation,cutout; 'none' for none)")
+    train.add_argument("--sigma-floor", type=float, default=0.1,
+                       help="a VAE's least decoder sigma: lower is sharper, higher gives samples "
+                       "nearer the data (default 0.1)")
     train.add_argument("--images", type=int, help="how many images a built-in data set draws "
                        "(default 20000)")
     train.add_argument("--gray", action="store_true", help="train a folder's images in gray")
@@ -99,13 +102,14 @@ def command_train(arguments, out) -> int:
     from .models import training
 
     bar = tqdm(total=round(arguments.minutes * 60), unit="s", file=sys.stderr, disable=None,
-               leave=False, bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}")
+               leave=False, bar_format="{desc}{percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s{postfix}")
 
     def show(progress: training.Progress) -> None:
         bar.n = min(round(progress.elapsed), bar.total)
+        minutes, seconds = divmod(round(progress.remaining), 60)
         losses = " ".join(f"{k} {v:.3g}" for k, v in progress.losses.items())
         bar.set_description(f"step {progress.step} epoch {progress.epoch}", refresh=False)
-        bar.set_postfix_str(losses, refresh=False)
+        bar.set_postfix_str(f"{minutes}:{seconds:02d} left, {losses}", refresh=False)
         bar.refresh()
 
     try:
@@ -115,7 +119,8 @@ def command_train(arguments, out) -> int:
                 minutes=arguments.minutes, resume=arguments.resume, seed=arguments.seed,
                 steps=arguments.steps, batch=arguments.batch, z_size=arguments.z_size,
                 width=arguments.width, discriminator_width=arguments.discriminator_width,
-                augment=_policies(arguments.augment), count=arguments.images,
+                augment=_policies(arguments.augment), sigma_floor=arguments.sigma_floor,
+                count=arguments.images,
                 channels=1 if arguments.gray else 3, threads=arguments.threads,
                 name=arguments.name, command=command_line(arguments),
                 evaluate=not arguments.no_metrics, progress=show, stop=stop)

@@ -123,7 +123,15 @@ def _training_lines(config: ModelConfig) -> list[str]:
             f"({threads} torch thread{'s' if threads != 1 else ''}; the machine was shared with "
             f"other work, so a quiet one does more steps in the time), {info.get('steps', '?')} "
             f"steps of {info.get('batch', '?')} images ({info.get('epochs', '?')} epochs), seed "
-            f"{info.get('seed', 0)}. The recipe and why: `artlang/models/recipes.py`."), ""]
+            f"{info.get('seed', 0)}{_gan_details(info)}. The recipe and why: "
+            "`artlang/models/recipes.py`."), ""]
+
+
+def _gan_details(info: dict) -> str:
+    if "discriminator_width" not in info:
+        return ""
+    augment = ", ".join(info.get("augment", [])) or "none"
+    return f", discriminator width {info['discriminator_width']}, DiffAugment: {augment}"
 
 
 def write_card(output: Path, config: ModelConfig, metrics: dict, pictures: dict[str, str]) -> None:

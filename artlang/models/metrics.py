@@ -291,6 +291,7 @@ def evaluate_model(model, config: ModelConfig, training: DataSet, held_out: Data
         f" trained here ({FEATURE_FILE}"
         + (f", {accuracy:.1%} accurate on held-out images" if accuracy is not None else "")
         + f"). {count} generated images against {count} held-out real ones; the baseline column "
-        "measures training images the same way (for the VAE's ELBO and MSE: training images "
-        "instead of held-out ones).")
+        "measures as many training images the same way"
+        + (" (and the ELBO and MSE are measured on training images)." if config.kind == "vae"
+           else "."))
     return metrics

@@ -7,22 +7,28 @@ fields). The choices, and why:
 GAN (`GanRecipe`)
   - hinge loss; spectral norm in the discriminator (in `architectures.Discriminator`): a bounded,
     Lipschitz critic whose gradients stay useful when it wins;
-  - DiffAugment (Zhao et al. 2020: colour, translation, cutout) applied to real *and* generated
-    images before the discriminator, in both steps, so it cannot memorise a small data set and the
-    generator is not taught the augmentations;
-  - Adam with beta1 = 0 and beta2 = 0.99, equal learning rates (2e-4);
+  - DiffAugment (Zhao et al. 2020: colour, translation, cutout; `--augment` picks) applied to
+    real *and* generated images before the discriminator, in both steps, so it cannot memorise a
+    small data set and the generator is not taught the augmentations;
+  - a discriminator of its own width (`--discriminator-width`, default 64: twice the
+    generator's), which costs little since it has no up-sampling;
+  - Adam with beta1 = 0 and beta2 = 0.99, equal learning rates (2e-4); one batch of fakes per
+    step serves both the discriminator's and the generator's update;
   - an exponential moving average of the generator, weights and batch-norm buffers both, with
     StyleGAN2's ramp-up (half-life of 10k images, at most 5% of the images seen so far); the EMA
-    is the generator that is saved.
+    is the generator that is saved, after its batch-norm statistics are measured again on its own
+    outputs (`recalibrate_batch_norm`), so that decoding one latent at a time in eval mode matches.
 
 VAE (`VaeRecipe`)
   - a Gaussian likelihood with the calibrated decoder variance of sigma-VAE (Rybkin et al. 2021):
     sigma^2 is the batch's mean squared error, in closed form, so the reconstruction term is
     summed over pixels at its right weight against the KL. A fixed weighting (MSE + KL) is what
     gives blurry colour fields: the KL wins and the decoder learns the mean. sigma is floored at
-    0.1: with no floor the reconstructions were perfect but the KL grew to ~100 nats and samples
+    0.1 (`--sigma-floor`): with no floor the reconstructions were perfect but the KL grew to ~100 nats and samples
     from the prior fell between letters (holes in the aggregate posterior); with the floor and
-    a 16-number latent, samples are recognisable letters;
+    a 16-number latent, samples are recognisable letters. (On the colour `shapes` the same floor
+    still gave soft colour fields after 6 epochs: colour data wants a lower floor and more
+    latent numbers, not tried yet.)
   - KL warm-up over the first steps (from 0 to 1), and free bits (a KL floor per latent dimension)
     so the latent is used before the prior pulls it in;
   - Adam at 1e-3.
@@ -137,7 +143,7 @@ def update_average(average: nn.Module, model: nn.Module, images_seen: int, batch
 
 
 @torch.no_grad()
-def recalibrate_batch_norm(generator: nn.Module, z_size: int, seed: int, batches: int = 16,
+def recalibrate_batch_norm(generator: nn.Module, z_size: int, seed: int, batches: int = 8,
                            batch: int = 128) -> None:
     """Recompute the batch-norm statistics of a generator from its own outputs on random latents
     (an exact average over `batches`), so that eval mode, batch of one, sees the same statistics
@@ -262,10 +268,9 @@ class VaeRecipe:
     learning_rate = 1e-3
     warm_up_steps = 1000
     free_bits = 0.05                  # nats per latent dimension, averaged over the batch
-    min_log_sigma = math.log(0.1)
-
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: ModelConfig, sigma_floor: float = 0.1):
         self.config = config
+        self.min_log_sigma = math.log(sigma_floor)
         self.model = build(config)
         self.optimizer = torch.optim.Adam(self.model.parameters(), self.learning_rate)
 

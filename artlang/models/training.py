@@ -23,6 +23,7 @@ resuming gives bit-for-bit the weights of an uninterrupted run of the same numbe
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import os
@@ -35,9 +36,10 @@ from pathlib import Path
 import torch
 
 from ..errors import USAGE, error
-from .card import sample_grid, save_picture, write_card
+from .card import draw_pictures, sample_grid, save_picture, write_card
 from .config import ModelConfig
 from .datasets import DataSet, load_data
+from .metrics import evaluate_model
 from .recipes import AUGMENTATIONS, GanRecipe, VaeRecipe, random_stream
 from .store import save_model
 
@@ -75,6 +77,7 @@ def train(kind: str, data: str, *, output: str | Path, size: int = 32, minutes: 
           resume: bool = False, seed: int = 0, steps: int | None = None, batch: int = 64,
           z_size: int | None = None, width: int | None = None,
           discriminator_width: int | None = None, augment: tuple[str, ...] = AUGMENTATIONS,
+          sigma_floor: float = 0.1,
           count: int | None = None, channels: int = 3, threads: int = 2, checkpoint_every: int = 500, name: str = "",
           command: str = "", evaluate: bool = True,
           progress: Callable[[Progress], None] | None = None,
@@ -84,7 +87,8 @@ def train(kind: str, data: str, *, output: str | Path, size: int = 32, minutes: 
 
     `stop` is polled between steps: when it returns True the run saves a checkpoint and returns
     with `finished=False`. `evaluate=False` skips the metrics (for tests and quick runs).
-    `discriminator_width` and `augment` (DiffAugment's policies) apply to GANs.
+    `discriminator_width` and `augment` (DiffAugment's policies) apply to GANs, `sigma_floor`
+    (the least decoder sigma) to VAEs.
     """
     torch.set_num_threads(threads)
     output = Path(output)
@@ -94,7 +98,8 @@ def train(kind: str, data: str, *, output: str | Path, size: int = 32, minutes: 
                     hint="add --resume to go on training it, or choose another folder with -o")
     checkpoint = _read_checkpoint(checkpoint_path) if resume else None
     options = _options(kind, data, size, seed, batch, z_size, width, count, channels, checkpoint,
-                       discriminator_width=discriminator_width, augment=augment)
+                       discriminator_width=discriminator_width, augment=augment,
+                       sigma_floor=sigma_floor)
     dataset = load_data(data, size, count=options["count"], seed=seed, channels=channels)
     training_set, held_out = dataset.split(HELD_OUT, seed)
     config = ModelConfig(kind=kind, architecture="dcgan" if kind == "gan" else "convvae",
@@ -104,7 +109,7 @@ def train(kind: str, data: str, *, output: str | Path, size: int = 32, minutes: 
                          name=name or output.name, data=dataset.description)
     torch.manual_seed(seed)
     recipe = GanRecipe(config, options["discriminator_width"], options["augment"]) \
-        if kind == "gan" else VaeRecipe(config)
+        if kind == "gan" else VaeRecipe(config, options["sigma_floor"])
     step, elapsed = 0, 0.0
     if checkpoint is not None:
         recipe.load_state_dict(checkpoint["recipe"])
@@ -122,23 +127,28 @@ def train(kind: str, data: str, *, output: str | Path, size: int = 32, minutes: 
         "minutes": minutes, "seconds_trained": round(elapsed, 1), "steps": step,
         "epochs": round(step / loop.steps_per_epoch, 2), "batch": batch, "seed": seed,
         "threads": threads, **({"discriminator_width": options["discriminator_width"],
-                                 "augment": list(options["augment"])} if kind == "gan" else {})})
+                                 "augment": list(options["augment"])} if kind == "gan"
+                                else {"sigma_floor": options["sigma_floor"]})})
     model = recipe.final_model(seed)
     return _finish(model, config, training_set, held_out, output, seed, evaluate)
 
 
 def _options(kind, data, size, seed, batch, z_size, width, count, channels, checkpoint, *,
-             discriminator_width, augment) -> dict:
+             discriminator_width, augment, sigma_floor) -> dict:
     """The settings that shape the run; a resumed run must be given the same ones."""
     defaults = DEFAULTS[kind]
     unknown = sorted(set(augment) - set(AUGMENTATIONS))
     if unknown:
         raise error(f"unknown augmentation {unknown[0]!r}", stage=USAGE,
                     hint=f"the augmentations: {', '.join(AUGMENTATIONS)}")
+    if kind == "vae" and not 0 < sigma_floor < 1:
+        raise error(f"--sigma-floor {sigma_floor:g} is outside 0..1 (exclusive)", stage=USAGE,
+                    hint="the decoder's sigma is in pixel units (0..1): try 0.03 to 0.2")
     options = {"kind": kind, "data": str(data), "size": size, "seed": seed, "batch": batch,
                "z_size": z_size or defaults["z_size"], "width": width or defaults["width"],
                "discriminator_width": discriminator_width or defaults.get("discriminator_width", 0),
                "augment": [a for a in AUGMENTATIONS if a in augment] if kind == "gan" else [],
+               "sigma_floor": sigma_floor if kind == "vae" else 0,
                "count": count, "channels": channels}
     if checkpoint is not None:
         saved = json.loads(checkpoint["options"])
@@ -228,13 +238,10 @@ class _Loop:
 def _finish(model, config: ModelConfig, training_set: DataSet, held_out: DataSet, output: Path,
             seed: int, evaluate: bool) -> TrainingResult:
     """Store the model (float16 if close enough), draw its pictures, measure it, write its card."""
-    from .card import draw_pictures
-
     model, dtype = _rounded_to_float16(model, config)
     pictures = draw_pictures(model, config, held_out, output)
     metrics = {}
     if evaluate:
-        from .metrics import evaluate_model
         metrics = evaluate_model(model, config, training_set, held_out, output, seed)
         (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     config = dataclasses.replace(config, training={**config.training, "dtype": dtype,
@@ -248,7 +255,6 @@ def _finish(model, config: ModelConfig, training_set: DataSet, held_out: DataSet
 def _rounded_to_float16(model, config: ModelConfig):
     """The model with its weights rounded through float16, if that moves no sample by more than
     FLOAT16_TOLERANCE (of the [0, 1] range); else the float32 model. Returns (model, dtype)."""
-    import copy
     z = torch.randn(64, config.z_size, generator=random_stream(0, -3))
     rounded = copy.deepcopy(model)
     rounded.load_state_dict({k: v.half() if v.is_floating_point() else v
