@@ -4,8 +4,9 @@ time of a 240-frame latent-walk export.
 Run as `.venv/bin/python benchmarks/models.py [ZOO_NAME]` (default: the first GAN of the zoo).
 
 - Throughput: latents decoded to float RGBA pictures by `LoadedModel.decode` (what a sketch's
-  `decode` runs: batches, threads, channels_last, range mapping, RGBA) against `module(z)` alone in
-  `torch.inference_mode()` on the same module, batch 16 and batch 1 (1 thread, as the live preview
+  `decode` runs: batch-invariant linear layers, channels_last, threads, range mapping, RGBA)
+  against `module(z)` alone in `torch.inference_mode()` on the same weights in a plain module (the
+  peer: a hand-written torch script), batch 16 and batch 1 (1 thread, as the live preview
   decodes), best of REPEATS. Goal (issue 6): artlang's overhead at most 10%.
 - Export: `artlang export` of a 240-frame looping latent walk at 256 x 256 to MP4, whole command
   (one worker, then two), frames decoded in batches.
@@ -47,6 +48,16 @@ def _timed(work) -> float:
     return time.perf_counter() - started
 
 
+def raw_module(folder: Path, config):
+    """The same weights in a plain module, as a hand-written torch script would run them."""
+    from safetensors.torch import load_file
+
+    from artlang.models.architectures import build
+    module = build(config).eval()
+    module.load_state_dict({k: v.float() for k, v in load_file(folder / "model.safetensors").items()})
+    return module
+
+
 def main() -> int:
     import numpy as np
     import torch
@@ -62,8 +73,8 @@ def main() -> int:
         return 0
     name = names[0]
     loaded = store.load_model(zoo_dir() / name)
-    module = loaded.module
     config = loaded.config
+    module = raw_module(zoo_dir() / name, config)
     z = np.stack([from_seed(seed, config.z_size) for seed in range(LATENTS)])
     print(f"decoding {name} ({config.kind}, {config.image_size} x {config.image_size}, "
           f"z {config.z_size}), best of {REPEATS}")
@@ -71,7 +82,6 @@ def main() -> int:
     for batch, threads in ((16, torch.get_num_threads()), (1, 1)):
         chunks = [z[i:i + batch] for i in range(0, LATENTS, batch)]
         tensors = [torch.from_numpy(c) for c in chunks]
-        fmt = torch.channels_last if store.CHANNELS_LAST else torch.contiguous_format
 
         def raw():
             previous = torch.get_num_threads()
@@ -79,7 +89,7 @@ def main() -> int:
             try:
                 with torch.inference_mode():
                     for tensor in tensors:
-                        module(tensor).contiguous(memory_format=fmt)
+                        module(tensor)
             finally:
                 torch.set_num_threads(previous)
 

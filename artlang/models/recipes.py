@@ -24,11 +24,11 @@ VAE (`VaeRecipe`)
     sigma^2 is the batch's mean squared error, in closed form, so the reconstruction term is
     summed over pixels at its right weight against the KL. A fixed weighting (MSE + KL) is what
     gives blurry colour fields: the KL wins and the decoder learns the mean. sigma is floored at
-    0.1 (`--sigma-floor`): with no floor the reconstructions were perfect but the KL grew to ~100 nats and samples
-    from the prior fell between letters (holes in the aggregate posterior); with the floor and
-    a 16-number latent, samples are recognisable letters. (On the colour `shapes` the same floor
-    still gave soft colour fields after 6 epochs: colour data wants a lower floor and more
-    latent numbers, not tried yet.)
+    0.1 (`--sigma-floor`): with no floor the reconstructions were perfect but the KL grew to
+    ~100 nats and samples from the prior fell between letters (holes in the aggregate
+    posterior); with the floor and a 16-number latent, samples are recognisable letters. On the colour `shapes` neither end
+    worked in 20 minutes: the 0.1 floor gave soft colour fields, a 0.03 floor with 32 latent
+    numbers gave prior samples that were mixtures of colours and shapes (the holes again);
   - KL warm-up over the first steps (from 0 to 1), and free bits (a KL floor per latent dimension)
     so the latent is used before the prior pulls it in;
   - Adam at 1e-3.
