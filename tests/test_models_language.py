@@ -215,3 +215,17 @@ def test_code_carrying_model_files_need_trust(project):
     assert refused.code == 3 and "--trust" in refused.stderr and "Traceback" not in refused.stderr
     assert not (project / "ts.png").exists()
     assert run_cli("render", sketch, "-o", project / "ts.png", "--trust").code == 0
+
+
+def test_watch_draws_again_when_the_model_file_changes(project):
+    from artlang.live import LiveSession
+    sketch = project / "live.art"
+    sketch.write_text(GAN + "output decode(m, latent(m, 1))", encoding="utf-8")
+    session = LiveSession(sketch, project / "live.png")
+    assert session.render().status == "rendered"
+    before = (project / "live.png").read_bytes()
+    assert session.render().status == "unchanged"                 # nothing it reads changed
+    save_tiny(project / "models" / "gan", "gan", seed=5)           # new weights, same config
+    assert project / "models" / "gan" / "model.safetensors" in {p.resolve() for p in session.dependencies}
+    assert session.render().status == "rendered"
+    assert (project / "live.png").read_bytes() != before
