@@ -592,8 +592,9 @@ class Backend:
 class ProcessBackend(Backend):
     """`workers` local processes; each gets cores // workers threads for the noise kernels.
 
-    The first unit is rendered here, before the workers are forked, so they start with the
-    sketch's compiled kernels already loaded instead of each loading them again."""
+    The workers are forked at once, before any unit is drawn: each loads the sketch's compiled
+    kernels itself, at the same time as the others (drawing the first unit here first, so they
+    would inherit the kernels, left the other cores idle for that long)."""
 
     def __init__(self, workers: int):
         self.workers = workers
@@ -611,26 +612,18 @@ class ProcessBackend(Backend):
     def run(self, function, items, spec_of):
         import concurrent.futures
         queue = iter(items)
-        first = next(queue, None)
-        if first is None:
-            return
-        result = function(spec_of(first))
         if self.pool is None:
             self._start()
         pending = {}
         try:
             # the workers are forked by the first submit, before the caller sees any result: what
             # it opens then (an encoder's pipe above all) is not inherited by them
-            first_round = True
             while True:
                 while len(pending) < 2 * self.workers:
                     item = next(queue, None)
                     if item is None:
                         break
                     pending[self.pool.submit(function, spec_of(item))] = item
-                if first_round:
-                    first_round = False
-                    yield first, result
                 if not pending:
                     return
                 finished, _ = concurrent.futures.wait(pending, return_when="FIRST_COMPLETED")
