@@ -112,6 +112,7 @@ class Checker:
         self.warnings: list[Diagnostic] = []
         self.module_scopes: dict[str, ModuleScope] = {}
         self.function_stack: list[int] = []
+        self.inlined_calls = 0                  # user function calls expanded so far
         self.params: dict[str, ir.ParamInfo] = {}
         self.settings = ir.Settings()
 
@@ -167,6 +168,11 @@ class Checker:
                     f"add it to the output statement: `output ..., {name}`", severity="warning"))
         return scope
 
+    def poison(self, scope: Scope, name: str, span) -> None:
+        """Bind a name whose definition failed (with its span, for a later "first defined here")."""
+        if name not in scope.names:
+            scope.names[name], scope.spans[name] = POISONED, span
+
     def define(self, scope: Scope, name: str, value, span) -> None:
         if name in scope.names:
             self.report(f"`{name}` is already defined", span, "choose another name",
@@ -192,14 +198,14 @@ class Checker:
                 try:
                     param = self.check_param(statement)
                 except _Reported:
-                    scope.names.setdefault(statement.name, POISONED)
+                    self.poison(scope, statement.name, statement.name_span)
                     raise
                 self.define(scope, statement.name, param, statement.name_span)
             case ast.LetStmt():
                 try:
                     node = self.expression(statement.value, scope, _Site(f"{owner}/{statement.name}"))
                 except _Reported:
-                    scope.names.setdefault(statement.name, POISONED)
+                    self.poison(scope, statement.name, statement.name_span)
                     raise
                 self.define(scope, statement.name, node, statement.name_span)
             case ast.FnStmt():
@@ -210,7 +216,7 @@ class Checker:
                 try:
                     layer = self.check_layer(statement, scope, owner)
                 except _Reported:
-                    scope.names.setdefault(statement.name, POISONED)
+                    self.poison(scope, statement.name, statement.name_span)
                     raise
                 self.define(scope, statement.name, layer, statement.name_span)
                 layers[statement.name] = layer
@@ -664,6 +670,7 @@ class Checker:
                         "recursion is not supported: every call is expanded over the whole canvas; "
                         "use a loop-free formula or a fixed number of nested calls",
                         notes=(Note(f"`{statement.name}` is defined here", statement.name_span),))
+        self.check_call_limits(node, statement)
         names = [p.name for p in statement.params]
         bound = self.bind_arguments(node, statement.name, names,
                                     [p.name for p in statement.params if p.default is None])
@@ -690,6 +697,27 @@ class Checker:
             return self.expression(statement.body.result, local, inner)
         finally:
             self.function_stack.pop()
+
+
+    def check_call_limits(self, node: ast.Call, statement) -> None:
+        """Refuse calls nested deeper than the call-depth limit, and a sketch whose calls expand
+        to more than the inlined-calls limit (reported once: the rest of the sketch stops)."""
+        limits = self.files.limits
+        self.inlined_calls += 1
+        if self.inlined_calls == limits.max_inlined_calls + 1:
+            self.report(f"the sketch's function calls expand to more than "
+                        f"{limits.max_inlined_calls:,} calls", node.span,
+                        "every call is expanded over the whole canvas, so a function that calls "
+                        "another twice, nested deep, grows exponentially; compute a value once with "
+                        "`let` and reuse it, or raise the limit: --limit inlined-calls=N",
+                        label="the call past the limit")
+        if self.inlined_calls > limits.max_inlined_calls:
+            raise _Reported
+        if len(self.function_stack) >= limits.max_call_depth:
+            self.report(f"function calls nest more than {limits.max_call_depth} deep (here "
+                        f"`{statement.name}`)", node.span,
+                        "flatten the chain of functions, or raise the limit: --limit call-depth=N",
+                        label="one call too deep")
 
 
 def _default_kind(param) -> str:

@@ -195,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
                                         "In a sketch: let m = model(\"shapes-gan\")",
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     models.add_argument("name", nargs="?", help="a zoo model whose card to show")
+
+    commands.add_parser("limits", help="list the resource limits, their values here and how to "
+                        "change them", epilog=LIMITS_HELP,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     return parser
 
 
@@ -209,6 +213,14 @@ def _add_picture_options(command, *, param_help: str, frame_help: str) -> None:
     command.add_argument("--frame", type=int, default=0, metavar="N", help=frame_help)
 
 
+LIMITS_HELP = """\
+examples:
+  artlang limits
+  artlang render big.art --limit pixels=67108864      a bigger canvas in memory, this once
+  ARTLANG_MAX_FRAME_SECONDS=30 artlang watch sketch.art   stop any frame that takes over 30 s
+"""
+
+
 def _add_common(command) -> None:
     command.add_argument("--root", type=Path, metavar="DIR",
                          help="project folder the sketch may read from (default: the sketch's folder)")
@@ -216,6 +228,9 @@ def _add_common(command) -> None:
         _add_trust(command)
     command.add_argument("--max-pixels", type=int, metavar="N",
                          help="refuse canvases larger than N pixels (default 16777216, or $ARTLANG_MAX_PIXELS)")
+    command.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                         help="raise or lower a resource limit, e.g. --limit frame-seconds=30 "
+                              "(`artlang limits` lists them)")
 
 
 def _add_trust(command) -> None:
@@ -225,16 +240,12 @@ def _add_trust(command) -> None:
 
 
 def _limits(arguments):
+    """The environment's limits with the command's --limit settings (and --max-pixels)."""
     from .limits import Limits
-    import dataclasses
-    if arguments.max_pixels is not None and arguments.max_pixels < 1:
-        from .errors import error
-        raise error(f"--max-pixels {arguments.max_pixels}: give a positive number of pixels",
-                    stage=USAGE)
-    limits = Limits.from_environment()
+    settings = list(arguments.limit)
     if arguments.max_pixels is not None:
-        limits = dataclasses.replace(limits, max_pixels=arguments.max_pixels)
-    return limits
+        settings.append(f"pixels={arguments.max_pixels}")
+    return Limits.parse(*settings)
 
 
 def _load(arguments):
@@ -242,7 +253,7 @@ def _load(arguments):
     if not arguments.file.is_file():
         from .errors import error
         raise error(f"no such sketch file: {arguments.file}", stage=USAGE)
-    return load_sketch(arguments.file, arguments.root)
+    return load_sketch(arguments.file, arguments.root, limits=_limits(arguments))
 
 
 def command_render(arguments, out) -> int:
@@ -365,7 +376,7 @@ def command_watch(arguments, out) -> int:
     if arguments.param:                 # an unknown or bad --param is a usage error, if we can tell
         from .render import bind_params, load_sketch
         try:
-            program = load_sketch(arguments.file, arguments.root)
+            program = load_sketch(arguments.file, arguments.root, limits=_limits(arguments))
         except ArtError:
             program = None              # the sketch is broken now: watching will show why
         if program is not None:
@@ -593,10 +604,22 @@ def command_models(arguments, out) -> int:
     return EXIT_OK
 
 
+def command_limits(arguments, out) -> int:
+    """Every resource limit: its name, the value in force here, its default and its meaning."""
+    from .limits import Limits
+    here = Limits.from_environment().as_dict()
+    print(f"{'limit':<15} {'here':>13} {'default':>13}  meaning", file=out)
+    for (name, default, variable, about), value in zip(Limits.describe(), here.values()):
+        print(f"{name:<15} {value:>13,} {default:>13,}  {about} (${variable})", file=out)
+    print("\nchange one for a command with --limit NAME=VALUE, or for a shell with the variable",
+          file=out)
+    return EXIT_OK
+
+
 COMMANDS = {"render": command_render, "check": command_check, "builtins": command_builtins,
             "watch": command_watch, "export": command_export, "reproduce": command_reproduce,
             "train": lambda arguments, out: _command_train(arguments, out),
-            "models": command_models}
+            "models": command_models, "limits": command_limits}
 
 
 def _command_train(arguments, out) -> int:

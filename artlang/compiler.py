@@ -332,11 +332,11 @@ class Compiler:
 
         def call(context):
             arguments = [f(context) for f in prepared]
-            context.check_cancelled()          # after the arguments: just before the costly part
             extra = {}
             if builtin.lookahead:              # its arguments at an upcoming frame (batching)
                 extra["later"] = lambda frame: [f(context.for_frame(frame)) for f in prepared]
             try:
+                context.check_cancelled()      # after the arguments: just before the costly part
                 result = implementation(context, *leading, *arguments, **extra)
             except ArtError as failure:
                 raise located(failure, node.span) from None

@@ -9,11 +9,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from .errors import RUNTIME, error
+from .limits import Limits
 
 DTYPE = np.float32
 _SHARED_LOCK = threading.Lock()
@@ -126,6 +130,8 @@ class FrameContext:
     trust: bool = False                      # models that run code when loaded may be loaded
     upcoming: tuple = ()                     # frames this process draws next: decoded in one batch
     model_threads: int | None = None         # torch threads for decoding (None: artlang's count)
+    limits: Limits = field(default_factory=Limits)   # image and model sizes, time per frame
+    deadline: float | None = None            # time.monotonic() past which the frame is stopped
 
     def __post_init__(self):
         if self.region is None:
@@ -163,9 +169,20 @@ class FrameContext:
         return (self.seed, self.width, self.height, self.frames, self.fps, self.loop, self.region)
 
     def check_cancelled(self) -> None:
-        """Raise `RenderCancelled` if whoever started the render no longer wants it."""
+        """Raise `RenderCancelled` if whoever started the render no longer wants it, and a clear
+        error once the frame has run past its time limit."""
         if self.cancelled is not None and self.cancelled():
             raise RenderCancelled()
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            seconds = self.limits.max_frame_seconds
+            raise error(f"frame {self.frame} took longer than the limit of {seconds:g} s; stopped "
+                        "before this call", stage=RUNTIME,
+                        hint="draw a smaller canvas (--size), use fewer octaves or smaller blurs, "
+                             "or raise the limit: --limit frame-seconds=N")
+
+    def started(self) -> "FrameContext":
+        """This context with its time limit counting from now."""
+        return replace(self, deadline=time.monotonic() + self.limits.max_frame_seconds)
 
     @property
     def loop_frames(self) -> int:
@@ -226,12 +243,13 @@ class FrameContext:
             with _SHARED_LOCK:                   # tiles drawn on threads: fit each image once
                 if key not in self.shared:
                     self.shared[key] = FittedPicture.load(self.files.image_path(path), self.width,
-                                                          self.height, fit, crop)
+                                                          self.height, fit, crop, self.limits)
                 fitted = self.shared[key]
             return fitted.cut(self.region)
         key = ("image", path, fit, crop_key, self.width, self.height)
         if key not in self.cache:
-            self.cache[key] = load_fitted(self.files.image_path(path), self.width, self.height, fit, crop)
+            self.cache[key] = load_fitted(self.files.image_path(path), self.width, self.height, fit,
+                                          crop, self.limits)
         r = self.region
         return self.cache[key][r.y0:r.y0 + r.height, r.x0:r.x0 + r.width]
 
@@ -244,7 +262,7 @@ class FrameContext:
             path = zoo_dir() / source[len(ZOO_PREFIX):]
         else:
             path = self.files.model_path(source) if self.files is not None else Path(source)
-        return store.load_model(path, trust=self.trust)
+        return store.load_model(path, trust=self.trust, max_bytes=self.limits.max_model_bytes)
 
     def decoded(self, model, z: np.ndarray, later: "Callable[[int], np.ndarray] | None" = None
                 ) -> np.ndarray:

@@ -178,9 +178,10 @@ def render_unit(spec: dict, upcoming=()) -> tuple[bytes, object]:
         recipe = Recipe.from_text(spec["recipe"])
         folder = tempfile.mkdtemp(prefix=UNIT_FOLDER)
         main = recipe.materialise(Path(folder), images=spec["images"])
-        program = load_sketch(main, root=folder)
+        limits = Limits(**spec["limits"])
+        program = load_sketch(main, root=folder, limits=limits)
         renderer = Renderer(program, size=tuple(recipe.size), seed=recipe.seed, params=recipe.params,
-                            limits=Limits(**spec["limits"]), trust=spec["trust"])
+                            limits=limits, trust=spec["trust"])
         while len(_renderers) >= SPEC_CACHE:
             shutil.rmtree(_renderers.pop(next(iter(_renderers)))[1], ignore_errors=True)
         _renderers[key] = (renderer, folder)
@@ -245,7 +246,7 @@ class Job:
         self.kind = FORMATS[format].kind
         self.quality, self.limits = quality, limits or Limits.from_environment()
         self.root = Path(root) if root else self.sketch.resolve().parent
-        self.program = load_sketch(self.sketch, self.root)
+        self.program = load_sketch(self.sketch, self.root, limits=self.limits)
         settings = self.program.settings
         # frames that decode a moving latent go out in chunks, decoded in one batch per chunk
         self.chunk = MODEL_CHUNK if any(
@@ -272,7 +273,7 @@ class Job:
             for frame in self.frames:
                 recipe = dataclasses.replace(first, frame=frame)
                 spec = {"recipe": recipe.to_text(), "frame": frame, "format": self.frame_format,
-                        "quality": quality, "limits": {"max_pixels": self.limits.max_pixels},
+                        "quality": quality, "limits": self.limits.as_dict(),
                         "key": recipe.digest(), "images": images, "renderer": renderer_key,
                         "animation": self.format if self.kind == "animation" else None,
                         "trust": trust}

@@ -7,6 +7,7 @@ and a huge `cover` costs no more than the canvas.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,19 +18,42 @@ from .errors import RUNTIME, error
 FITS = ("cover", "contain", "stretch", "none")
 
 
-def _open(path: Path):
+def _open(path: Path, limits=None):
+    """The image file as Pillow RGBA, upright; its file size and its pixels (from the header,
+    before anything is decoded) checked against the limits first."""
+    import warnings
+
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    from .limits import Limits, size_text
+    limits = limits or Limits()
     try:
-        with Image.open(path) as opened:
-            upright = ImageOps.exif_transpose(opened)      # phone photos store their rotation apart
-            return upright.convert("RGBA")
-    except Image.DecompressionBombError as failure:
-        raise error(f"image `{path.name}` is too large to open safely ({failure})", stage=RUNTIME,
-                    hint="resize it first; artlang refuses images that could exhaust memory") from None
+        size = path.stat().st_size
+        if size > limits.max_image_bytes:
+            raise error(f"image `{path.name}` is {size_text(size)}, over the limit of "
+                        f"{size_text(limits.max_image_bytes)} for an image file", stage=RUNTIME,
+                        hint="make the file smaller, or raise the limit: --limit image-bytes=N")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)   # checked below
+            with Image.open(path) as opened:
+                width, height = opened.size
+                if width * height > limits.max_image_pixels:
+                    raise _bomb(path, f"{width} x {height} pixels", limits)
+                upright = ImageOps.exif_transpose(opened)  # phone photos store their rotation apart
+                return upright.convert("RGBA")
+    except Image.DecompressionBombError as failure:      # over Pillow's own (larger) limit
+        found = re.search(r"(\d+) pixels", str(failure))
+        raise _bomb(path, f"{int(found.group(1)):,} pixels" if found else "too many pixels",
+                    limits) from None
     except (UnidentifiedImageError, OSError, ValueError) as failure:
         raise error(f"cannot read image `{path.name}`: {failure}", stage=RUNTIME,
                     hint="use a PNG, JPEG or WebP file") from None
+
+
+def _bomb(path: Path, size: str, limits):
+    return error(f"image `{path.name}` is {size}, over the limit of {limits.max_image_pixels:,} "
+                 "pixels for an image (a file this large could exhaust memory when decoded)",
+                 stage=RUNTIME, hint="resize it first, or raise the limit: --limit image-pixels=N")
 
 
 def crop_box(crop, width: int, height: int) -> tuple[float, float, float, float]:
@@ -54,10 +78,10 @@ def crop_box(crop, width: int, height: int) -> tuple[float, float, float, float]
     return left * width, top * height, right * width, bottom * height
 
 
-def load_fitted(path: Path, width: int, height: int, fit: str, crop=None) -> np.ndarray:
+def load_fitted(path: Path, width: int, height: int, fit: str, crop=None, limits=None) -> np.ndarray:
     """Read an image file, crop it and fit it to width x height as float32 RGBA in 0..1."""
     from .context import Region
-    return FittedPicture.load(path, width, height, fit, crop).cut(Region(0, 0, width, height))
+    return FittedPicture.load(path, width, height, fit, crop, limits).cut(Region(0, 0, width, height))
 
 @dataclass
 class FittedPicture:
@@ -71,8 +95,9 @@ class FittedPicture:
     y0: int
 
     @classmethod
-    def load(cls, path: Path, width: int, height: int, fit: str, crop=None) -> "FittedPicture":
-        return cls.of(_open(path), width, height, fit, crop)
+    def load(cls, path: Path, width: int, height: int, fit: str, crop=None,
+             limits=None) -> "FittedPicture":
+        return cls.of(_open(path, limits), width, height, fit, crop)
 
     @classmethod
     def of_pixels(cls, pixels: np.ndarray, width: int, height: int, fit: str,

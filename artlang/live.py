@@ -28,7 +28,7 @@ from . import ir
 from .context import RenderCancelled
 from .errors import USAGE, ArtError, SourceCache, error, format_diagnostic
 from .limits import Limits
-from .project import MAX_SOURCE_BYTES, ProjectFiles
+from .project import ProjectFiles
 from .writers import encode_png_fast, write_bytes
 
 MAX_PREVIEW_FRAMES = 1000          # an animation's frames kept for playback in the preview
@@ -279,7 +279,7 @@ class LiveSession:
             return Outcome("unchanged")
         started = time.perf_counter()
         phases = {}
-        files = ProjectFiles(self.root)
+        files = ProjectFiles(self.root, limits=self.limits)
         notices: list[str] = []
         try:
             program = load_sketch(self.sketch, files=files, text=self._decoded(source))
@@ -343,7 +343,7 @@ class LiveSession:
 
     def _decoded(self, source: bytes) -> str | None:
         """The sketch's text, or None to let the loader read (and report) a file it refuses."""
-        if len(source) > MAX_SOURCE_BYTES:
+        if len(source) > self.limits.max_source_bytes:
             return None
         try:
             return source.decode("utf-8")

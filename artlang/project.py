@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import ast
 from .errors import CHECK, USAGE, ArtError, Diagnostic, SourceCache, did_you_mean, error
+from .limits import Limits
 from .parser import parse_source
 
 
@@ -40,8 +41,6 @@ ZOO_PREFIX = "zoo:"
 MODEL_WEIGHTS = (".safetensors", ".pt", ".pth", ".ts", ".torchscript")
 
 
-MAX_SOURCE_BYTES = 1_000_000
-
 
 @dataclass
 class ProjectFiles:
@@ -51,6 +50,7 @@ class ProjectFiles:
     touched: set[Path] = field(default_factory=set)   # every file resolved or read: what a watcher watches
     texts: dict[Path, str] = field(default_factory=dict)  # the source of every module loaded
     main: Path | None = None                           # the sketch itself
+    limits: Limits = field(default_factory=Limits.from_environment)   # source size, import depth
 
     def __post_init__(self):
         self.root = Path(self.root).resolve()
@@ -117,8 +117,11 @@ class ProjectFiles:
     def read_source(self, path: Path, span: ast.Span | None) -> str:
         self.touched.add(Path(path).absolute())
         try:
-            if path.stat().st_size > MAX_SOURCE_BYTES:
-                raise error(f"`{path.name}` is larger than {MAX_SOURCE_BYTES} bytes", span, stage=CHECK)
+            size, most = path.stat().st_size, self.limits.max_source_bytes
+            if size > most:
+                raise error(f"`{path.name}` is {size:,} bytes, over the limit of {most:,} bytes for "
+                            "a sketch or module", span, stage=CHECK,
+                            hint="split it into modules, or raise the limit: --limit source-bytes=N")
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise error(f"`{path}` is not UTF-8 text", span, stage=CHECK) from None
@@ -140,11 +143,17 @@ def model_files(source: Path) -> list[Path]:
 
 
 def display_name(path: Path) -> str:
-    """How a file is named in messages: relative to the working folder when it is below it."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+    """How a file is named in messages: relative to the working folder when it is below it,
+    `zoo:NAME/FILE` in the zoo, else in full.
+
+    >>> display_name(zoo_dir() / "shapes-gan" / "config.json")
+    'zoo:shapes-gan/config.json'
+    """
+    path = Path(os.path.abspath(path))
+    for folder, prefix in ((Path.cwd(), ""), (zoo_dir().absolute(), ZOO_PREFIX)):
+        if path.is_relative_to(folder):
+            return prefix + path.relative_to(folder).as_posix()
+    return str(path)
 
 
 @dataclass
@@ -180,6 +189,12 @@ def load_modules(main_path: Path, files: ProjectFiles, text: str | None = None) 
                 continue
             imports[id(statement)] = str(target)
             stack = [entry[0] for entry in chain] + [key]
+            if len(stack) > files.limits.max_import_depth:
+                diagnostics.append(Diagnostic(
+                    f"imports nest more than {files.limits.max_import_depth} modules deep",
+                    statement.target_span, "import the modules you need from the sketch itself, "
+                    "or raise the limit: --limit import-depth=N", label="one import too many"))
+                continue
             if str(target) in stack:
                 loop = [Path(p).name for p in stack[stack.index(str(target)):]] + [target.name]
                 diagnostics.append(Diagnostic(

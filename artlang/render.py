@@ -24,14 +24,16 @@ from .project import ProjectFiles, load_modules
 
 
 def load_sketch(path: str | Path, root: str | Path | None = None, text: str | None = None,
-                files: ProjectFiles | None = None) -> ir.Program:
+                files: ProjectFiles | None = None, limits: Limits | None = None) -> ir.Program:
     """Parse, resolve imports and check the sketch at `path`; raises `ArtError` with every problem.
 
     Pass `files` to keep the `ProjectFiles` (and so the list of files the sketch touched) even when
-    loading fails.
+    loading fails. `limits` (default: the environment's) bound its source size, import depth and
+    function calls.
     """
     path = Path(path)
-    files = files or ProjectFiles(Path(root) if root else path.resolve().parent)
+    files = files or ProjectFiles(Path(root) if root else path.resolve().parent,
+                                  limits=limits or Limits.from_environment())
     try:
         return check(load_modules(path, files, text), files)
     except ArtError as failure:
@@ -109,15 +111,25 @@ def canvas_size(program: ir.Program, size: tuple[int, int] | None, limits: Limit
     most = max(limits.max_pixels, limits.max_tiled_pixels) if tiled else limits.max_pixels
     if width * height > most:
         from_flag = size is not None
-        hint = ("render smaller, or raise the limit with ARTLANG_MAX_TILED_PIXELS if this machine "
+        hint = ("render smaller, or raise the limit with --limit tiled-pixels=N if this machine "
                 "has the disk and the time") if tiled else \
             ("render smaller, write a .png or .tif (drawn in tiles, in bounded memory), or raise "
-             "the limit with --max-pixels N (or ARTLANG_MAX_PIXELS) if this machine has the memory")
+             "the limit with --limit pixels=N if this machine has the memory")
         raise error(f"a {width} x {height} canvas is {width * height:,} pixels, over the limit of "
                     f"{most:,}" + (" for a canvas drawn in tiles" if tiled else ""),
                     None if from_flag else settings.spans.get("canvas"),
                     stage=USAGE if from_flag else CHECK, hint=hint)
     return Canvas(width, height)
+
+
+def frame_count(program: ir.Program, limits: Limits) -> int:
+    """The sketch's frames, checked against the frame limit before any is drawn."""
+    frames = program.settings.frames
+    if frames > limits.max_frames:
+        raise error(f"`frames {frames}` is over the limit of {limits.max_frames:,} frames",
+                    program.settings.spans.get("frames") or program.settings.spans.get("duration"), stage=CHECK,
+                    hint="fewer frames (or a lower fps), or raise the limit: --limit frames=N")
+    return frames
 
 
 class Renderer:
@@ -134,6 +146,7 @@ class Renderer:
         self.trust, self.model_threads, self.upcoming = trust, model_threads, ()
         self.limits = limits or Limits.from_environment()
         self.canvas = canvas_size(program, size, self.limits)
+        frame_count(program, self.limits)
         self.seed = program.settings.seed if seed is None else int(seed)
         self.param_values = bind_params(program, params)
         self.plan: Plan = compile_program(program, self.param_values)
@@ -146,7 +159,7 @@ class Renderer:
                             files=self.program.files,
                             cache=self.cache, cancelled=cancelled, trust=self.trust,
                             upcoming=tuple(f for f in self.upcoming if f != frame),
-                            model_threads=self.model_threads)
+                            model_threads=self.model_threads, limits=self.limits)
 
     def render(self, frame: int = 0, cancelled=None) -> np.ndarray:
         """The RGBA float32 image of one frame.
@@ -158,7 +171,7 @@ class Renderer:
         if not 0 <= frame < frames:
             raise error(f"frame {frame} is outside the animation (frames 0..{frames - 1})", stage=USAGE)
         try:
-            return self.plan.render_frame(self.context(frame, cancelled))
+            return self.plan.render_frame(self.context(frame, cancelled).started())
         except MemoryError:
             raise error("out of memory while rendering", stage=RUNTIME,
                         hint="render a smaller canvas (--size) or lower --max-pixels") from None

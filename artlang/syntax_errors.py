@@ -183,7 +183,8 @@ def _malformed_colour(comments: list[Token], text: str, file: str) -> ArtError |
     for comment in comments:
         match = _MALFORMED_COLOUR.match(str(comment))
         before = lines[comment.line - 1][: comment.column - 1].rstrip()
-        if match and before.endswith(_VALUE_EXPECTED_BEFORE):
+        if match and (before.endswith(_VALUE_EXPECTED_BEFORE)
+                      or before.rsplit(None, 1)[-1:] in (["output"], ["if"], ["else"])):
             digits = len(match.group()) - 1
             span = Span(file, comment.line, comment.column, comment.line, comment.column + len(match.group()))
             return ArtError(Diagnostic(

@@ -196,7 +196,8 @@ class TiledRenderer:
         width, height = self.size
         return FrameContext(width, height, self.seed, frame=frame, fps=settings.fps,
                             frames=settings.frames, loop=settings.loop, region=region,
-                            files=self.program.files, cancelled=cancelled, shared=self.shared)
+                            files=self.program.files, cancelled=cancelled, shared=self.shared,
+                            limits=self.limits)
 
     def margin(self, frame: int = 0) -> Margin:
         """The most any node of this frame is computed beyond its tile (before the canvas's edge
@@ -273,7 +274,7 @@ class TiledRenderer:
 
         def draw(band: np.ndarray, x0: int, y0: int) -> None:
             columns = min(tile_width, width - x0)
-            context = self._context(frame, Region(x0, y0, columns, band.shape[0]), cancelled)
+            context = self._context(frame, Region(x0, y0, columns, band.shape[0]), cancelled).started()
             try:
                 context.check_cancelled()
                 band[:, x0:x0 + columns] = plan.render_frame(context)

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import RUNTIME, USAGE, did_you_mean, error
-from ..limits import _from_environment
+from ..limits import Limits, size_text
 from .. import project
 from ..writers import atomic_write
 from .config import ConfigError, ModelConfig
@@ -45,7 +45,6 @@ from .inference import LoadedModel, prepare
 
 WEIGHTS, CONFIG, CARD = "model.safetensors", "config.json", "card.md"
 SAFETENSORS, PICKLES, SCRIPTS = (".safetensors",), (".pt", ".pth"), (".ts", ".torchscript")
-DEFAULT_MAX_BYTES = 512 * 2 ** 20            # a 64 x 64 model of width 64 is about 10 MiB
 MAX_CONFIG_BYTES = 2 ** 20
 INSTALL_HINT = "install them: pip install 'artlang[models]' (torch 2.13.0, the CPU build)"
 TRUST_HINT = ("only load it if you trust who made it, with --trust; or ask for its weights as "
@@ -100,10 +99,9 @@ def load_model(source: Path, *, trust: bool = False, max_bytes: int | None = Non
     """The model at `source` (an absolute path the caller has confined: a folder or a weights file
     with its `.json`), ready to decode. Kept in a small cache keyed by path, trust and the files'
     modification times and sizes, so a live re-render does not read it again. `max_bytes`
-    (default 512 MiB, or $ARTLANG_MAX_MODEL_BYTES) is checked before the file is read."""
+    (default: `Limits.max_model_bytes` of the environment) is checked before the file is read."""
     weights, config_path = model_files(Path(source))
-    limit = max_bytes if max_bytes is not None else _from_environment("ARTLANG_MAX_MODEL_BYTES",
-                                                                      DEFAULT_MAX_BYTES)
+    limit = max_bytes if max_bytes is not None else Limits.from_environment().max_model_bytes
     stats = (_size_checked(weights, limit), _size_checked(config_path, MAX_CONFIG_BYTES))
     key = (str(weights), trust, *((s.st_mtime_ns, s.st_size, s.st_ino) for s in stats))
     with _cache_lock:
@@ -159,9 +157,10 @@ def _size_checked(path: Path, limit: int):
 
 
 def _too_big(path: Path, size: int, limit: int):
-    return _fail(f"{_named(path)} is {size / 2 ** 20:.1f} MiB, over the limit of "
-                 f"{limit / 2 ** 20:.1f} MiB for a model file",
-                 "if you mean to load it, raise the limit: ARTLANG_MAX_MODEL_BYTES=BYTES")
+    return _fail(f"{_named(path)} is {size_text(size)}, over the limit of {size_text(limit)} for "
+                 "a model file",
+                 "if you mean to load it, raise the limit: --limit model-bytes=N "
+                 "(or ARTLANG_MAX_MODEL_BYTES)")
 
 
 def _read_model(weights: Path, config_path: Path, trust: bool, limit: int) -> LoadedModel:
