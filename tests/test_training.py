@@ -205,3 +205,14 @@ def test_each_zoo_model_has_its_card_pictures_and_metrics_beside_the_baseline(na
         assert (folder / picture).exists() and f"]({picture})" in card_text
     assert (folder / "model.safetensors").stat().st_size < 4 * 2**20
     assert not (folder / training.CHECKPOINT).exists()        # the zoo ships the model only
+
+
+def test_a_second_run_into_the_same_folder_is_refused_while_the_first_runs(tmp_path):
+    import fcntl
+    folder = tmp_path / "run"
+    folder.mkdir()
+    with open(folder / training.LOCK, "a+b") as held:         # as a running `artlang train` holds it
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(ArtError, match="another `artlang train` is writing into"):
+            tiny_train("vae", folder, steps=1)
+    assert tiny_train("vae", folder, steps=1).finished           # free again once it ends

@@ -30,6 +30,7 @@ import os
 import pickle
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from .recipes import AUGMENTATIONS, GanRecipe, VaeRecipe, random_stream
 from .store import save_model
 
 CHECKPOINT = "checkpoint.pt"
+LOCK = ".train.lock"                   # held while a run writes into the folder (kept, ignored by git)
 CHECKPOINT_FORMAT = 1
 HELD_OUT = 0.1                          # of the data kept aside for the metrics
 FLOAT16_TOLERANCE = 2 / 255             # largest sample change allowed by storing float16
@@ -90,8 +92,34 @@ def train(kind: str, data: str, *, output: str | Path, size: int = 32, minutes: 
     `discriminator_width` and `augment` (DiffAugment's policies) apply to GANs, `sigma_floor`
     (the least decoder sigma) to VAEs.
     """
-    torch.set_num_threads(threads)
     output = Path(output)
+    with _only_run_in(output):
+        return _train(kind, data, output, size, minutes, resume, seed, steps, batch, z_size, width,
+                      discriminator_width, augment, sigma_floor, count, channels, threads,
+                      checkpoint_every, name, command, evaluate, progress, stop)
+
+
+@contextmanager
+def _only_run_in(output: Path):
+    """Hold the folder's lock for the run: a second `artlang train` into the same folder (which
+    would interleave checkpoints) is refused while the first runs. The lock goes with the process."""
+    output.mkdir(parents=True, exist_ok=True)
+    with open(output / LOCK, "a+b") as handle:
+        try:
+            import fcntl
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:              # not on a POSIX system: no lock
+            pass
+        except OSError:
+            raise error(f"another `artlang train` is writing into {output}", stage=USAGE,
+                        hint="wait for it to finish, or train into another folder with -o") from None
+        yield
+
+
+def _train(kind, data, output, size, minutes, resume, seed, steps, batch, z_size, width,
+           discriminator_width, augment, sigma_floor, count, channels, threads, checkpoint_every,
+           name, command, evaluate, progress, stop) -> TrainingResult:
+    torch.set_num_threads(threads)
     checkpoint_path = output / CHECKPOINT
     if not resume and (checkpoint_path.exists() or (output / "config.json").exists()):
         raise error(f"{output} already holds a model or a checkpoint", stage=USAGE,
