@@ -184,8 +184,17 @@ def _kernels() -> dict:
                     for k in range(start - radius, start + radius + 1):
                         for c in range(channels):
                             totals[c] += row[k * channels + c]
-                else:
-                    for k in range(start - radius, start + radius + 1):
+                else:                          # whole mirrored periods at once (a radius over
+                    low = start - radius           # the width would cost radius, not width)
+                    periods = (2 * radius + 1) // (2 * width)
+                    if periods > 0:
+                        for k in range(width):
+                            for c in range(channels):
+                                totals[c] += row[k * channels + c]
+                        for c in range(channels):
+                            totals[c] *= 2 * periods
+                        low += periods * 2 * width
+                    for k in range(low, start + radius + 1):
                         base = mirror(k, width) * channels
                         for c in range(channels):
                             totals[c] += row[base + c]
@@ -220,7 +229,17 @@ def _kernels() -> dict:
             if y == 0 or (y + origin) % block == 0:
                 for j in range(width_c):
                     sums[j] = 0.0
-                for k in range(y - radius, y + radius + 1):
+                low = y - radius
+                periods = (2 * radius + 1) // (2 * height)   # whole mirrored periods at once
+                if periods > 0:
+                    for k in range(height):
+                        row = source[k]
+                        for j in range(width_c):
+                            sums[j] += row[j]
+                    for j in range(width_c):
+                        sums[j] *= 2 * periods
+                    low += periods * 2 * height
+                for k in range(low, y + radius + 1):
                     row = source[mirror(k, height)]
                     for j in range(width_c):
                         sums[j] += row[j]

@@ -56,3 +56,23 @@ def test_alpha_is_blurred_premultiplied_on_the_box_path():
     blurred = filters.blur(picture, 12.0, alpha=True)
     visible = blurred[..., 3] > 1e-3
     assert np.allclose(blurred[visible][:, 0], 1.0, atol=1e-4)   # no dark fringe: red stays red
+
+
+def _mirrored_box(values: np.ndarray, radius: int, axis: int) -> np.ndarray:
+    """A box of 2*radius+1 along `axis`, mirrored with the edge repeated, the slow obvious way."""
+    size = values.shape[axis]
+    out = np.empty_like(values, dtype=np.float64)
+    for i in range(size):
+        taps = np.arange(i - radius, i + radius + 1) % (2 * size)
+        taps = np.where(taps < size, taps, 2 * size - 1 - taps)
+        np.take(values, taps, axis=axis).mean(axis=axis, out=np.moveaxis(out, axis, 0)[i])
+    return out
+
+
+@pytest.mark.parametrize("sigma", [30.0, 400.0, 5_000.0])
+def test_a_radius_far_over_the_canvas_is_exact_and_costs_what_the_canvas_does(sigma):
+    picture = np.random.default_rng(3).random((17, 24, 4), dtype=np.float32)
+    expected = picture.astype(np.float64)
+    for radius in filters.box_radii(sigma):
+        expected = _mirrored_box(_mirrored_box(expected, radius, 1), radius, 0)
+    assert np.allclose(filters.box_blur(picture, sigma), expected, rtol=0, atol=1e-5)
