@@ -113,8 +113,9 @@ def canvas_size(program: ir.Program, size: tuple[int, int] | None, limits: Limit
         from_flag = size is not None
         hint = ("render smaller, or raise the limit with --limit tiled-pixels=N if this machine "
                 "has the disk and the time") if tiled else \
-            ("render smaller, write a .png or .tif (drawn in tiles, in bounded memory), or raise "
-             "the limit with --limit pixels=N if this machine has the memory")
+            ("render smaller (`artlang render` to a .png or .tif draws a canvas over the limit in "
+             "tiles, in bounded memory), or raise the limit with --limit pixels=N if this machine "
+             "has the memory")
         raise error(f"a {width} x {height} canvas is {width * height:,} pixels, over the limit of "
                     f"{most:,}" + (" for a canvas drawn in tiles" if tiled else ""),
                     None if from_flag else settings.spans.get("canvas"),
