@@ -105,3 +105,44 @@ def test_a_misspelt_data_set_gets_a_suggestion():
 def test_docstring_examples_run():
     failures, tried = doctest.testmod(datasets)
     assert tried > 0 and failures == 0
+
+
+def test_transparent_parts_of_folder_images_are_composited_over_black(tmp_path):
+    pixels = np.full((16, 16, 4), 255, np.uint8)
+    pixels[:, :8, 3] = 0                               # the left half is transparent white
+    Image.fromarray(pixels, "RGBA").save(tmp_path / "half.png")
+    Image.fromarray(np.ascontiguousarray(pixels[..., 2:]), "LA").save(tmp_path / "gray.png")
+    for channels in (3, 1):
+        images = load_data(str(tmp_path), 16, channels=channels).images
+        assert images[:, :, :7].max() == 0 and images[:, :, 9:].min() == 255
+    assert datasets.BACKGROUND == (0, 0, 0)
+
+
+def test_folder_images_are_turned_upright_by_their_exif_orientation(tmp_path):
+    pixels = np.zeros((16, 16, 3), np.uint8)
+    pixels[:8] = (255, 0, 0)                           # stored: red on top, blue below
+    pixels[8:] = (0, 0, 255)
+    image = Image.fromarray(pixels)
+    exif = image.getexif()
+    exif[0x0112] = 6                                   # shown turned 90 degrees clockwise
+    image.save(tmp_path / "turned.jpg", exif=exif, quality=95)
+    upright = load_data(str(tmp_path), 16).images[0].astype(int)
+    assert upright[:, 12:, 0].mean() > 200 and upright[:, 12:, 2].mean() < 50   # red on the right
+    assert upright[:, :4, 2].mean() > 200 and upright[:, :4, 0].mean() < 50     # blue on the left
+
+
+def test_a_folder_fingerprint_changes_with_its_images_and_not_with_how_it_is_named(tmp_path):
+    for index in range(3):
+        Image.new("RGB", (8, 8), (index, 0, 0)).save(tmp_path / f"{index}.png")
+    identity = datasets.data_identity(str(tmp_path))
+    assert identity == datasets.data_identity(str(tmp_path) + "/")
+    assert identity["images"] == 3 and identity["data"] == str(tmp_path.resolve())
+    Image.new("RGB", (8, 8), (9, 9, 9)).save(tmp_path / "3.png")
+    changed = datasets.data_identity(str(tmp_path))
+    assert changed["images"] == 4 and changed["fingerprint"] != identity["fingerprint"]
+    assert datasets.data_identity("glyphs") == {"data": "glyphs"}
+
+
+def test_a_count_below_one_is_refused():
+    with pytest.raises(ArtError, match="0"):
+        load_data("glyphs", 32, count=0)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import doctest
 import math
+import os
 
 import numpy as np
 import pytest
 import torch
+from safetensors import safe_open
 
 from artlang.models import metrics
 from artlang.models.datasets import load_data
@@ -85,14 +87,14 @@ def test_the_discretised_likelihood_is_a_probability_over_the_256_levels():
 
 def test_a_vae_is_measured_with_a_finite_elbo_that_training_lowers(tmp_path):
     def measured(steps):
-        result = train("vae", "glyphs", output=tmp_path / f"steps{steps}", size=32, count=300,
+        result = train("vae", "glyphs", output=tmp_path / f"steps{steps}", size=32, count=500,
                        batch=32, width=8, z_size=8, threads=1, steps=steps, evaluate=False)
         from safetensors.torch import load_file
 
         from artlang.models.architectures import build
         model = build(result.config)
         model.load_state_dict(load_file(result.output / "model.safetensors"))
-        training_set, held_out = load_data("glyphs", 32, count=300, seed=0).split(0.1, 0)
+        training_set, held_out = load_data("glyphs", 32, count=500, seed=0).split(0.1, 0)
         return metrics.evaluate_model(model, result.config, training_set, held_out, result.output,
                                       feature_steps=10), result.output
 
@@ -119,3 +121,83 @@ def test_the_card_tables_put_each_metric_beside_its_baseline():
     assert any(row.startswith("| Fréchet distance") and "| 12.5 | 0.5 |" in row for row in rows)
     assert any("held-out images | training images" in row for row in rows)
     assert any(row.startswith("| negative ELBO") and "| 700 | 650 |" in row for row in rows)
+
+
+LEVELS = torch.arange(256).float().view(256, 1, 1, 1) / 255       # float32, as a model gives them
+
+
+@pytest.mark.parametrize("mean, sigma", [(0.3, 0.05), (0.999, 0.2), (0.0, 0.01), (0.5, 0.001),
+                                         (-0.4, 0.03), (1.3, 0.002)])
+def test_the_256_bins_of_the_discretised_likelihood_sum_to_one(mean, sigma):
+    nll = discretised_gaussian_nll(LEVELS, torch.full_like(LEVELS, mean), sigma)
+    assert torch.exp(-nll).sum().item() == pytest.approx(1, abs=1e-9)
+
+
+@pytest.mark.parametrize("side", [-1, 1])
+def test_a_pixel_ten_sigma_away_costs_its_tail_probability_about_fifty_nats(side):
+    sigma, pixel = 0.01, torch.full((1, 1, 1, 1), 128 / 255, dtype=torch.float64)
+    mean = pixel - side * 10 * sigma
+    near, far = 10 - 0.5 / 255 / sigma, 10 + 0.5 / 255 / sigma       # the bin, in sigmas
+    exact = -math.log(0.5 * math.erfc(near / math.sqrt(2)) - 0.5 * math.erfc(far / math.sqrt(2)))
+    assert 50 < exact < 56
+    assert discretised_gaussian_nll(pixel, mean, sigma).item() == pytest.approx(exact, rel=1e-9)
+
+
+def test_a_pixel_far_out_in_an_end_bin_is_not_capped():
+    black = torch.zeros(1, 1, 1, 1)
+    assert discretised_gaussian_nll(black, torch.full_like(black, 0.5), 0.01).item() > 1000
+
+
+def test_the_feature_network_is_saved_with_what_it_was_trained_for_and_reused_only_for_that(
+        glyphs, tmp_path, monkeypatch):
+    training = glyphs[0]
+    first = metrics.load_or_train_feature_network(training, tmp_path, seed=0, steps=3)
+    path = tmp_path / metrics.FEATURE_FILE
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask          # like the model's other files
+    with safe_open(str(path), "pt") as saved:
+        assert training.description in saved.metadata()["trained_for"]
+    other = load_data("glyphs", 32, count=80, seed=1)
+    retrained = metrics.load_or_train_feature_network(other, tmp_path, seed=0, steps=3)
+    expected = train_feature_network(other, seed=0, steps=3)
+    probe = other.images[:20]
+    assert np.array_equal(features_of(retrained, probe), features_of(expected, probe))
+    assert not np.array_equal(features_of(retrained, probe), features_of(first, probe))
+
+    def no_training(*arguments, **options):
+        raise AssertionError("trained again")
+    monkeypatch.setattr(metrics, "train_feature_network", no_training)
+    again = metrics.load_or_train_feature_network(other, tmp_path, seed=0, steps=3)
+    assert np.array_equal(features_of(again, probe), features_of(expected, probe))
+
+
+def test_a_broken_feature_network_file_is_trained_again(glyphs, tmp_path):
+    (tmp_path / metrics.FEATURE_FILE).write_bytes(b"not safetensors at all")
+    network = metrics.load_or_train_feature_network(glyphs[0], tmp_path, seed=0, steps=2)
+    assert features_of(network, glyphs[1].images[:3]).shape == (3, metrics.FEATURES)
+
+
+def test_too_few_held_out_images_are_not_measured_and_the_reason_is_given(glyphs):
+    training, held_out = glyphs
+    few = held_out._subset(np.arange(10))
+    measured = metrics.evaluate_model(None, None, training, few, "/nonexistent")
+    assert "10 held-out images" in measured["skipped"] and "model" not in measured
+
+
+class SpreadOutVae:
+    """A VAE whose posterior is N(0, 0.2^2) and whose decoder paints every pixel 0.5 + z: its
+    reconstructions from the mean are perfect gray, from a sample 0.2 off on average."""
+
+    def encode(self, batch):
+        return torch.zeros(len(batch), 1), torch.full((len(batch), 1), math.log(0.2 ** 2))
+
+    def __call__(self, z):
+        return (0.5 + z).view(-1, 1, 1, 1).expand(-1, 1, 8, 8)
+
+
+def test_the_elbo_sigma_is_fitted_to_sampled_reconstructions():
+    gray = np.full((400, 8, 8, 1), 128, np.uint8)
+    sigma = metrics.calibrated_sigma(SpreadOutVae(), gray, seed=0)
+    assert sigma == pytest.approx(0.2, rel=0.1)
+    assert sigma == metrics.calibrated_sigma(SpreadOutVae(), gray, seed=0)

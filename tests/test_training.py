@@ -6,14 +6,19 @@ import doctest
 import json
 import os
 import signal
+from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from conftest import run_cli
+from PIL import Image
 from safetensors.torch import load_file
 
-from artlang.errors import ArtError
-from artlang.models import card, recipes, training
+from artlang.cli import EXIT_USAGE
+from artlang.errors import USAGE, ArtError
+from artlang.models import card, recipes, settings, training
 from artlang.models.architectures import build
 from artlang.models.config import ModelConfig
 from artlang.models.recipes import diff_augment, random_stream, update_average
@@ -183,7 +188,7 @@ def test_ctrl_c_saves_a_checkpoint_exits_130_and_the_same_command_resumes(tmp_pa
     assert checkpoint_state(tmp_path / "run")["step"] == 4
 
 
-@pytest.mark.parametrize("module", [training, recipes, card])
+@pytest.mark.parametrize("module", [training, recipes, card, settings])
 def test_docstring_examples_run(module):
     failures, tried = doctest.testmod(module)
     assert tried > 0 and failures == 0
@@ -216,3 +221,211 @@ def test_a_second_run_into_the_same_folder_is_refused_while_the_first_runs(tmp_p
         with pytest.raises(ArtError, match="another `artlang train` is writing into"):
             tiny_train("vae", folder, steps=1)
     assert tiny_train("vae", folder, steps=1).finished           # free again once it ends
+
+
+def image_folder(folder, count, seed=0):
+    """`count` 32 x 32 noise PNGs in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for index in range(count):
+        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(folder / f"{index}.png")
+    return folder
+
+
+def test_too_few_images_to_train_on_is_a_usage_error_naming_the_counts(tmp_path):
+    one = image_folder(tmp_path / "one", 1)
+    with pytest.raises(ArtError, match=r"1 image .*at least 3") as failure:
+        training.train("vae", str(one), output=tmp_path / "run", **{**TINY, "steps": 1})
+    assert failure.value.stage == USAGE
+    result = run_cli("train", "gan", one, "-o", tmp_path / "cli", "--steps", "1")
+    assert result.code == EXIT_USAGE and "internal error" not in result.stderr
+
+
+def test_a_small_data_set_is_trained_and_saved_and_its_card_says_why_it_was_not_measured(tmp_path):
+    result = tiny_train("vae", tmp_path / "small", count=12, steps=2, evaluate=True)
+    folder = result.output
+    assert result.finished and (folder / "model.safetensors").exists()
+    skipped = json.loads((folder / "metrics.json").read_text())["skipped"]
+    assert "1 held-out image" in skipped and skipped in (folder / "card.md").read_text()
+
+
+def test_the_model_is_saved_before_it_is_measured(tmp_path, monkeypatch):
+    def failing(*arguments, **options):
+        raise RuntimeError("the metrics failed")
+    monkeypatch.setattr(training, "evaluate_model", failing)
+    with pytest.raises(RuntimeError):
+        tiny_train("vae", tmp_path / "run", count=500, steps=1, evaluate=True)
+    assert ModelConfig.read(tmp_path / "run" / "config.json").training["steps"] == 1
+    assert (tmp_path / "run" / "model.safetensors").exists()
+
+
+BAD_VALUES = [("z_size", 5000), ("z_size", 0), ("width", 2), ("width", 0),
+              ("discriminator_width", 1), ("threads", 0), ("batch", 0), ("batch", 1),
+              ("batch", -4), ("seed", -1), ("minutes", 0), ("minutes", -1),
+              ("minutes", float("nan")), ("count", 0), ("steps", 0), ("size", 48),
+              ("channels", 2), ("checkpoint_every", 0)]
+
+
+@pytest.mark.parametrize("name, value", BAD_VALUES)
+def test_a_bad_option_is_refused_before_the_data_is_made(name, value, tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "load_data", lambda *a, **k: pytest.fail("made the data"))
+    with pytest.raises(ArtError) as failure:
+        tiny_train("gan", tmp_path / "run", **{name: value})
+    assert failure.value.stage == USAGE
+    assert str(value) in str(failure.value) or name == "minutes"
+
+
+@pytest.mark.parametrize("option, value", [("--width", "2"), ("--z-size", "5000"),
+                                           ("--threads", "0"), ("--batch", "0"),
+                                           ("--batch", "-2"), ("--seed", "-1"),
+                                           ("--minutes", "0"), ("--minutes", "-3"),
+                                           ("--images", "0"), ("--steps", "0"),
+                                           ("--discriminator-width", "1")])
+def test_a_bad_option_on_the_command_line_is_a_usage_error(option, value, tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "load_data", lambda *a, **k: pytest.fail("made the data"))
+    result = run_cli("train", "gan", "shapes", "-o", tmp_path / "run", option, value)
+    assert result.code == EXIT_USAGE and "internal error" not in result.stderr
+    assert value in result.stderr
+
+
+def test_the_card_states_the_machine_and_the_batch_really_used(tmp_path):
+    result = tiny_train("vae", tmp_path / "run", count=12, steps=1, note="nothing else ran")
+    info = ModelConfig.read(result.output / "config.json").training
+    cpus = len(os.sched_getaffinity(0))
+    assert (info["batch"], info["cpus"], info["torch"]) == (11, cpus, torch.__version__)
+    text = (result.output / "card.md").read_text()
+    assert f"{cpus} CPU" in text and f"torch {torch.__version__}" in text
+    assert "steps of 11 images" in text and "nothing else ran" in text
+    assert "shared with other work" not in text
+
+
+def test_the_card_command_is_rebuilt_from_the_parsed_options(tmp_path):
+    folder = tmp_path / "cli"
+    typed = ["train", "vae", "glyphs", "--min", "0.02", "-o", folder, "--ima", "64", "--bat", "16",
+             "--wid", "8", "--z-s", "4", "--thr", "1", "--no-met", "--size", "32"]
+    assert run_cli(*typed).code == 0
+    expected = (f"artlang train vae glyphs --minutes 0.02 -o {folder} --batch 16 --z-size 4 "
+                "--width 8 --images 64 --threads 1 --no-metrics")
+    assert ModelConfig.read(folder / "config.json").training["command"] == expected
+    assert run_cli(*typed, "--minutes", "0.03", "--resume").code == 0
+    assert ModelConfig.read(folder / "config.json").training["command"] == \
+        expected.replace("0.02", "0.03")
+
+
+def interrupt_when_called(monkeypatch, name, times=1):
+    """Make `training.NAME` send this process `times` Ctrl-Cs before it runs."""
+    original = getattr(training, name)
+
+    def interrupting(*arguments, **options):
+        for _ in range(times):
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(*arguments, **options)
+    monkeypatch.setattr(training, name, interrupting)
+
+
+TINY_COMMAND = ["--images", "64", "--batch", "16", "--width", "8", "--z-size", "4", "--threads", "1"]
+
+
+def test_ctrl_c_while_the_data_is_made_stops_at_once(tmp_path, monkeypatch):
+    interrupt_when_called(monkeypatch, "load_data")
+    result = run_cli("train", "vae", "glyphs", "-o", tmp_path / "run", *TINY_COMMAND)
+    assert result.code == 130 and "before the first checkpoint" in result.stderr
+    assert not (tmp_path / "run" / training.CHECKPOINT).exists()
+
+
+def test_ctrl_c_while_measuring_stops_and_says_how_to_go_on(tmp_path, monkeypatch):
+    interrupt_when_called(monkeypatch, "evaluate_model")
+    command = ["train", "vae", "glyphs", "-o", tmp_path / "run", "--steps", "1",
+               *TINY_COMMAND[2:], "--images", "500"]
+    result = run_cli(*command)
+    assert result.code == 130 and "before the first checkpoint" not in result.stderr
+    assert "--resume" in result.stderr and (tmp_path / "run" / "model.safetensors").exists()
+    monkeypatch.undo()
+    assert run_cli(*command, "--resume", "--no-metrics").code == 0
+
+
+def test_a_second_ctrl_c_stops_at_once_and_names_the_checkpoint_left(tmp_path, monkeypatch):
+    command = ["train", "vae", "glyphs", "-o", tmp_path / "run", "--steps", "1", *TINY_COMMAND,
+               "--no-metrics"]
+    assert run_cli(*command).code == 0
+    interrupt_when_called(monkeypatch, "save_checkpoint", times=2)
+    result = run_cli(*command[:6], "3", *command[7:], "--resume")
+    assert result.code == 130 and "stopping after this step" in result.stderr
+    assert "before the first checkpoint" not in result.stderr
+    assert f"the last checkpoint is in {tmp_path / 'run'}" in result.stderr
+
+
+def test_an_interrupted_checkpoint_leaves_the_old_one_and_no_temporary_file(tmp_path, monkeypatch):
+    tiny_train("vae", tmp_path / "run", steps=1)
+    before = (tmp_path / "run" / training.CHECKPOINT).read_bytes()
+
+    def half_written(state, path):
+        Path(path).write_bytes(b"half")
+        raise KeyboardInterrupt
+    monkeypatch.setattr(torch, "save", half_written)
+    with pytest.raises(KeyboardInterrupt):
+        training.save_checkpoint(tmp_path / "run" / training.CHECKPOINT,
+                                 SimpleNamespace(state_dict=dict), 0, 0.0, {})
+    assert (tmp_path / "run" / training.CHECKPOINT).read_bytes() == before
+    assert not [p for p in (tmp_path / "run").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_resume_refuses_a_folder_whose_images_changed_and_names_the_change(tmp_path):
+    photos = image_folder(tmp_path / "photos", 12)
+    options = {**TINY, "output": tmp_path / "run"}
+    training.train("vae", str(photos), steps=1, **options)
+    assert training.train("vae", f"{photos}/", steps=2, resume=True, **options).steps == 2
+    image_folder(photos / "more", 1, seed=1)
+    with pytest.raises(ArtError, match="12 images .* 13"):
+        training.train("vae", str(photos), steps=3, resume=True, **options)
+    (photos / "more" / "0.png").unlink()
+    (photos / "3.png").write_bytes((photos / "4.png").read_bytes() + b"\0")
+    with pytest.raises(ArtError, match="changed"):
+        training.train("vae", str(photos), steps=3, resume=True, **options)
+
+
+def test_measure_rewrites_the_metrics_of_a_saved_model_from_the_same_data_and_split(tmp_path):
+    result = tiny_train("vae", tmp_path / "run", count=500, steps=2, evaluate=True, feature_steps=5)
+    folder = result.output
+    trained = json.loads((folder / "metrics.json").read_text())
+    for name in ("metrics.json", "card.md", training.CHECKPOINT, "feature_network.safetensors"):
+        (folder / name).unlink()
+    measured = training.measure(folder, threads=1)
+    again = json.loads((folder / "metrics.json").read_text())
+    assert measured.metrics == again
+    assert again["model"] == pytest.approx(trained["model"], rel=1e-4)
+    assert again["real"] == pytest.approx(trained["real"], rel=1e-4)
+    info = ModelConfig.read(folder / "config.json").training
+    assert info["metrics"] == again and info["steps"] == 2
+    assert "## Metrics" in (folder / "card.md").read_text()
+    cli = run_cli("train", "--measure", "-o", folder, "--threads", "1")
+    assert cli.code == 0, cli.stderr
+    assert json.loads((folder / "metrics.json").read_text())["model"] == \
+        pytest.approx(again["model"], rel=1e-6)
+
+
+def test_measure_takes_no_kind_or_data_and_training_needs_them(tmp_path):
+    assert run_cli("train", "--measure", "vae", "glyphs", "-o", tmp_path).code == EXIT_USAGE
+    assert run_cli("train", "-o", tmp_path).code == EXIT_USAGE
+    assert run_cli("train", "--measure", "-o", tmp_path / "nothing").code == EXIT_USAGE
+
+
+def test_the_help_says_how_folder_images_are_read_and_how_to_measure_again():
+    text = " ".join(run_cli("train", "--help").stdout.split())
+    assert "over black" in text and "EXIF" in text and "--measure" in text
+
+
+def test_the_generator_step_computes_no_gradients_for_the_discriminator_weights():
+    config = ModelConfig(kind="gan", architecture="dcgan", image_size=32, z_size=4, width=8)
+    recipe = recipes.GanRecipe(config, 8)
+    after_its_own_step = []
+    optimizer_step = recipe.discriminator_optimizer.step
+
+    def step_and_keep_gradients():
+        optimizer_step()
+        after_its_own_step.extend(p.grad.clone() for p in recipe.discriminator.parameters())
+    recipe.discriminator_optimizer.step = step_and_keep_gradients
+    recipe.step(torch.rand(4, 3, 32, 32) * 2 - 1, 0, random_stream(0))
+    for kept, parameter in zip(after_its_own_step, recipe.discriminator.parameters(), strict=True):
+        assert torch.equal(kept, parameter.grad)             # the generator's step added nothing
+        assert parameter.requires_grad

@@ -1,6 +1,7 @@
 """A trained model's pictures and its card (`card.md`): the data, the exact command, the minutes
-on this machine, the step count, the metrics next to the same metrics for held-out real images,
-a sample grid and an interpolation strip.
+on the machine it trained on (its CPU count and torch version), the step count, the metrics next to
+the same metrics for held-out real images (or why it was not measured), a sample grid and an
+interpolation strip.
 
 >>> import torch
 >>> sample_grid(torch.zeros(6, 1, 4, 4), columns=3).size     # 1 px between images
@@ -8,13 +9,13 @@ a sample grid and an interpolation strip.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
+from ..writers import atomic_write, write_bytes
 from . import latent
 from .config import ModelConfig
 
@@ -23,10 +24,12 @@ SCALE = 2                               # pictures in the card are drawn at twic
 
 def save_picture(picture: Image.Image, path: Path) -> None:
     """Write a PNG atomically (so a viewer never shows half a grid)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    picture.save(temporary, format="PNG")
-    os.replace(temporary, path)
+    atomic_write(path, lambda temporary: picture.save(temporary, format="PNG"))
+
+
+def save_text(text: str, path: Path) -> None:
+    """Write a text file (the card, metrics.json) atomically, in UTF-8."""
+    write_bytes(text.encode("utf-8"), path)
 
 
 def sample_grid(images: torch.Tensor, columns: int, scale: int = 1) -> Image.Image:
@@ -58,28 +61,36 @@ def decode(model, config: ModelConfig, latents: torch.Tensor) -> torch.Tensor:
         return (model.eval()(latents) - low) / (high - low)
 
 
+PICTURES = (                            # (what it shows, its file, the kinds of model that have it)
+    ("samples of seeds 0 to 63", "samples.png", ("gan", "vae")),
+    ("slerp walks from seed 0 to 1, 2 to 3, 4 to 5 and 6 to 7", "walk.png", ("gan", "vae")),
+    ("held-out images (top) and their reconstructions", "reconstructions.png", ("vae",)),
+)
+
+
+def pictures_of(config: ModelConfig) -> dict[str, str]:
+    """{what: file name} of the pictures `draw_pictures` draws for this model."""
+    return {what: file for what, file, kinds in PICTURES if config.kind in kinds}
+
+
 def draw_pictures(model, config: ModelConfig, held_out, output: Path) -> dict[str, str]:
     """samples.png (seeds 0..63), walk.png (four slerp walks of ten steps between seed pairs)
     and, for a VAE, reconstructions.png (held-out images over their reconstructions). Returns
     {what: file name}."""
-    pictures = {}
     grid = sample_grid(decode(model, config, seed_latents(range(64), config.z_size)), 8, SCALE)
     save_picture(grid, output / "samples.png")
-    pictures["samples of seeds 0 to 63"] = "samples.png"
     ends = seed_latents(range(8), config.z_size).numpy()
     walk = torch.from_numpy(np.concatenate([latent.slerp(ends[2 * row], ends[2 * row + 1],
                                                          np.linspace(0, 1, 10))
                                             for row in range(4)]))
     save_picture(sample_grid(decode(model, config, walk), 10, SCALE), output / "walk.png")
-    pictures["slerp walks from seed 0 to 1, 2 to 3, 4 to 5 and 6 to 7"] = "walk.png"
     if config.kind == "vae":
         originals = torch.from_numpy(held_out.images[:12]).permute(0, 3, 1, 2).float() / 255
         with torch.no_grad():
             mean, _ = model.eval().encode(originals)
         pairs = torch.cat([originals, decode(model, config, mean)])
         save_picture(sample_grid(pairs, 12, SCALE), output / "reconstructions.png")
-        pictures["held-out images (top) and their reconstructions"] = "reconstructions.png"
-    return pictures
+    return pictures_of(config)
 
 
 SAMPLE_METRICS = {
@@ -118,13 +129,16 @@ def _number(value) -> str:
 def _training_lines(config: ModelConfig) -> list[str]:
     info = config.training
     threads = info.get("threads", "?")
+    cpus = info.get("cpus")
+    machine = f"{cpus} CPU{'s' if cpus != 1 else ''}" if cpus else "a CPU"
+    torch_version = f", torch {info['torch']}" if "torch" in info else ""
+    note = [info["note"], ""] if info.get("note") else []
     return ["## Training", "", "```", info.get("command") or "(run from Python)", "```", "",
-            (f"{info.get('seconds_trained', 0) / 60:.1f} minutes of training on a 2-core CPU "
-            f"({threads} torch thread{'s' if threads != 1 else ''}; the machine was shared with "
-            f"other work, so a quiet one does more steps in the time), {info.get('steps', '?')} "
-            f"steps of {info.get('batch', '?')} images ({info.get('epochs', '?')} epochs), seed "
-            f"{info.get('seed', 0)}{_gan_details(info)}. The recipe and why: "
-            "`artlang/models/recipes.py`."), ""]
+            (f"{info.get('seconds_trained', 0) / 60:.1f} minutes of training on {machine} "
+            f"({threads} torch thread{'s' if threads != 1 else ''}{torch_version}), "
+            f"{info.get('steps', '?')} steps of {info.get('batch', '?')} images "
+            f"({info.get('epochs', '?')} epochs), seed {info.get('seed', 0)}{_gan_details(info)}. "
+            "The recipe and why: `artlang/models/recipes.py`."), "", *note]
 
 
 def _gan_details(info: dict) -> str:
@@ -146,9 +160,11 @@ def write_card(output: Path, config: ModelConfig, metrics: dict, pictures: dict[
              (f"`{info.get('data', '')}`: {config.data}; {info.get('training_images', '?')} for "
              f"training, {info.get('held_out_images', '?')} held out for the metrics."), "",
              *_training_lines(config)]
-    if metrics:
+    if "skipped" in metrics:
+        lines += ["## Metrics", "", metrics["skipped"], ""]
+    elif metrics:
         lines += ["## Metrics", "", *metrics_tables(metrics), "", metrics.get("about", ""), ""]
     lines += ["## Pictures", ""]
     for what, file in pictures.items():
         lines += [f"{what.capitalize()}:", "", f"![{what}]({file})", ""]
-    (output / "card.md").write_text("\n".join(lines), encoding="utf-8")
+    save_text("\n".join(lines), output / "card.md")

@@ -18,7 +18,14 @@ from pathlib import Path
 KINDS = ("gan", "vae")
 ARCHITECTURES = {"dcgan": "gan", "convvae": "vae"}      # architecture -> the kind it is
 SIZES = (32, 64)
+Z_SIZES = range(1, 4097)                 # the latent lengths allowed
+WIDTHS = range(4, 1025)                  # the base channel counts allowed
 FORMAT_VERSION = 1
+
+
+def _span(allowed: range) -> str:
+    """'4..1024' for range(4, 1025)."""
+    return f"{allowed.start}..{allowed.stop - 1}"
 
 
 class ConfigError(ValueError):
@@ -52,12 +59,12 @@ class ModelConfig:
                             f"not a {self.kind}")
         if self.image_size not in SIZES:
             problems.append(f"image_size is {self.image_size!r}; allowed: {', '.join(map(str, SIZES))}")
-        if not (isinstance(self.z_size, int) and 1 <= self.z_size <= 4096):
-            problems.append(f"z_size is {self.z_size!r}; allowed: a whole number 1..4096")
+        if not (isinstance(self.z_size, int) and self.z_size in Z_SIZES):
+            problems.append(f"z_size is {self.z_size!r}; allowed: a whole number {_span(Z_SIZES)}")
         if self.channels not in (1, 3):
             problems.append(f"channels is {self.channels!r}; allowed: 1 or 3")
-        if not (isinstance(self.width, int) and 4 <= self.width <= 1024):
-            problems.append(f"width is {self.width!r}; allowed: a whole number 4..1024")
+        if not (isinstance(self.width, int) and self.width in WIDTHS):
+            problems.append(f"width is {self.width!r}; allowed: a whole number {_span(WIDTHS)}")
         low_high = tuple(self.output_range) if isinstance(self.output_range, (list, tuple)) else ()
         if len(low_high) != 2 or not all(isinstance(v, (int, float)) for v in low_high) \
                 or not low_high[0] < low_high[1]:

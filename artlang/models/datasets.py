@@ -9,6 +9,9 @@ Built-ins:
 
 Both are deterministic: the same seed, size and count give the same bytes.
 
+A folder's images are turned upright by their EXIF orientation, and their transparent parts are
+composited over BACKGROUND (black, as a VAE's `encode` composites a sketch's pictures).
+
 >>> data = load_data("glyphs", 32, count=4, seed=1)
 >>> data.images.shape, data.images.dtype, len(data.classes)
 ((4, 32, 32, 1), dtype('uint8'), 62)
@@ -16,6 +19,8 @@ Both are deterministic: the same seed, size and count give the same bytes.
 from __future__ import annotations
 
 import colorsys
+import hashlib
+import json
 import string
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,6 +37,7 @@ GLYPH_CHARACTERS = string.ascii_uppercase + string.ascii_lowercase + string.digi
 SHAPE_KINDS = ("circle", "square", "triangle", "star", "heart")
 SHAPES_SKETCH = Path(__file__).with_name("shapes.art")
 DEFAULT_COUNT = 20000
+BACKGROUND = (0, 0, 0)                  # under the transparent parts of a folder's images
 
 
 @dataclass(frozen=True)
@@ -56,12 +62,21 @@ class DataSet:
         (8, 2)
         """
         order = np.random.default_rng(seed).permutation(len(self.images))
-        cut = len(order) - max(1, round(len(order) * held_out))
+        cut = len(order) - held_out_count(len(order), held_out)
         return self._subset(order[:cut]), self._subset(order[cut:])
 
     def _subset(self, indices: np.ndarray) -> DataSet:
         labels = None if self.labels is None else self.labels[indices]
         return replace(self, images=self.images[indices], labels=labels)
+
+
+def held_out_count(total: int, held_out: float) -> int:
+    """How many of `total` images `DataSet.split` keeps aside: the share, rounded, and at least one.
+
+    >>> held_out_count(20000, 0.1), held_out_count(3, 0.1)
+    (2000, 1)
+    """
+    return max(1, round(total * held_out))
 
 
 def find_fonts() -> list[Path]:
@@ -185,31 +200,62 @@ def shapes(size: int, count: int = DEFAULT_COUNT, seed: int = 0) -> DataSet:
 BUILT_IN = {"glyphs": glyphs, "shapes": shapes}
 
 
-def image_folder(folder: Path, size: int, channels: int = 3) -> DataSet:
-    """Every PNG, JPEG and WebP image under `folder` (recursively), centre-cropped to a square and
-    shrunk with Lanczos to `size`. When the images sit in two or more subfolders, each subfolder is a
-    class (the metrics train their feature network on them)."""
-    folder = Path(folder)
+def image_paths(folder: Path) -> list[Path]:
+    """The PNG, JPEG and WebP files under `folder` (recursively), sorted; an error if none."""
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not paths:
         raise error(f"{folder} has no images to train on", stage=USAGE,
                     hint=f"put {', '.join(IMAGE_SUFFIXES)} files in it (subfolders are searched too)")
-    mode = "L" if channels == 1 else "RGB"
+    return paths
+
+
+def data_identity(data: str) -> dict:
+    """What names a data set for a resumed run: a built-in's name; for a folder its resolved path,
+    its image count and a fingerprint of its sorted (relative path, size, mtime) list, so that
+    `photos` and `photos/` are the same and an added, removed or edited image is noticed."""
+    folder = Path(data)
+    if not folder.is_dir():
+        _check_built_in(data)
+        return {"data": str(data)}
+    paths = image_paths(folder)
+    listing = [(p.relative_to(folder).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+               for p in paths]
+    return {"data": str(folder.resolve()), "images": len(paths),
+            "fingerprint": hashlib.sha256(json.dumps(listing).encode()).hexdigest()}
+
+
+def _read_image(path: Path, size: int, channels: int) -> np.ndarray:
+    """One image upright (EXIF), over BACKGROUND, centre-cropped and shrunk to `size`."""
+    try:
+        with Image.open(path) as image:
+            upright = ImageOps.exif_transpose(image).convert("RGBA")
+            flat = Image.new("RGBA", upright.size, (*BACKGROUND, 255))
+            flat.alpha_composite(upright)
+            opaque = flat.convert("L" if channels == 1 else "RGB")
+            fitted = ImageOps.fit(opaque, (size, size), Image.LANCZOS)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as problem:
+        raise error(f"cannot read the image {path}: {problem}", stage=USAGE,
+                    hint="remove or repair the file") from None
+    return np.asarray(fitted).reshape(size, size, channels)
+
+
+def image_folder(folder: Path, size: int, channels: int = 3) -> DataSet:
+    """Every PNG, JPEG and WebP image under `folder` (recursively), turned upright by its EXIF
+    orientation, composited over BACKGROUND, centre-cropped to a square and shrunk with Lanczos
+    to `size`. When the images sit in two or more subfolders, each subfolder is a class (the
+    metrics train their feature network on them)."""
+    folder = Path(folder)
+    paths = image_paths(folder)
     images = np.empty((len(paths), size, size, channels), np.uint8)
     for index, path in enumerate(paths):
-        try:
-            with Image.open(path) as image:
-                fitted = ImageOps.fit(image.convert(mode), (size, size), Image.LANCZOS)
-        except (OSError, ValueError, Image.DecompressionBombError) as problem:
-            raise error(f"cannot read the image {path}: {problem}", stage=USAGE,
-                        hint="remove or repair the file") from None
-        images[index] = np.asarray(fitted).reshape(size, size, channels)
+        images[index] = _read_image(path, size, channels)
     groups = [p.relative_to(folder).parts[0] if len(p.relative_to(folder).parts) > 1 else ""
               for p in paths]
     classes = tuple(sorted(set(groups)))
     labels = np.array([classes.index(g) for g in groups]) if len(classes) > 1 else None
-    return DataSet(folder.name or str(folder), images, labels, classes if labels is not None else (),
-                   f"{len(paths)} images from the folder {folder}")
+    name = folder.resolve().name or str(folder.resolve())
+    return DataSet(name, images, labels, classes if labels is not None else (),
+                   f"{len(paths)} images from the folder {name}")
 
 
 def load_data(data: str, size: int, *, count: int | None = None, seed: int = 0,
@@ -218,8 +264,17 @@ def load_data(data: str, size: int, *, count: int | None = None, seed: int = 0,
     glyphs are gray and shapes colour)."""
     if Path(data).is_dir():
         return image_folder(Path(data), size, channels)
+    _check_built_in(data)
+    if count is not None and count < 1:
+        raise error(f"a data set of {count} images has nothing to train on", stage=USAGE,
+                    hint=f"ask for 1 or more (the default is {DEFAULT_COUNT})")
+    return BUILT_IN[data](size, DEFAULT_COUNT if count is None else count, seed)
+
+
+def _check_built_in(data: str) -> None:
+    """A usage error unless `data` names a built-in data set."""
     if data in BUILT_IN:
-        return BUILT_IN[data](size, count or DEFAULT_COUNT, seed)
+        return
     if Path(data).exists():
         raise error(f"{data} is a file; training needs a folder of images or a built-in data set",
                     stage=USAGE)

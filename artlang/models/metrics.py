@@ -14,8 +14,11 @@ same way (`real`): a model is as good as real data when its numbers match the ba
   than new real images are), and the share of images closer to a training image than any held-out
   real image is (copies).
 - For a VAE: the negative ELBO in nats per image (a Gaussian over the 256 pixel levels, with the
-  decoder's sigma calibrated on training images) and the reconstruction MSE, on held-out images
-  and, as the baseline, on training images.
+  decoder's sigma fitted to sampled reconstructions of training images the baseline does not use)
+  and the reconstruction MSE, on held-out images and, as the baseline, on training images.
+
+Fewer than MIN_HELD_OUT held-out images measure nothing reliable (and break the covariances), so
+such a model is not measured: the result says why instead.
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -26,6 +29,8 @@ True
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -34,6 +39,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from ..writers import atomic_write
 from .card import decode
 from .config import ModelConfig
 from .datasets import DataSet
@@ -41,7 +47,10 @@ from .recipes import kl_to_prior, random_stream
 
 FEATURE_FILE = "feature_network.safetensors"
 FEATURES = 64
+FEATURE_STEPS = 400                    # Adam steps of the feature network
 SAMPLE_COUNT = 2000                    # generated images measured (at most the held-out count)
+MIN_HELD_OUT = 50                      # held-out images needed to measure anything
+SIGMA_FIT_COUNT = 500                  # training images the VAE's decoder sigma is fitted to
 
 
 # -- the feature network ---------------------------------------------------------------------
@@ -79,13 +88,17 @@ def _as_input(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
 
 
-def train_feature_network(data: DataSet, seed: int = 0, steps: int = 400,
+def _untrained_network(data: DataSet) -> FeatureNetwork:
+    size, channels = data.images.shape[1], data.images.shape[3]
+    return FeatureNetwork(channels, size, len(data.classes) if data.labels is not None else 0)
+
+
+def train_feature_network(data: DataSet, seed: int = 0, steps: int = FEATURE_STEPS,
                           batch: int = 128) -> FeatureNetwork:
     """A classifier of `data`'s labels (or an autoencoder when it has none), trained for `steps`
     Adam steps from a seeded start."""
     torch.manual_seed(seed)
-    size, channels = data.images.shape[1], data.images.shape[3]
-    network = FeatureNetwork(channels, size, len(data.classes) if data.labels is not None else 0)
+    network = _untrained_network(data)
     optimizer = torch.optim.Adam(network.parameters(), 2e-3)
     labels = None if data.labels is None else torch.from_numpy(data.labels).long()
     network.train()
@@ -101,19 +114,49 @@ def train_feature_network(data: DataSet, seed: int = 0, steps: int = 400,
 
 
 def load_or_train_feature_network(data: DataSet, folder: Path, seed: int,
-                                  steps: int = 400) -> FeatureNetwork:
-    """The network saved in `folder`, or a new one trained on `data` and saved there."""
-    from safetensors.torch import load_file, save_file
+                                  steps: int = FEATURE_STEPS) -> FeatureNetwork:
+    """The network saved in `folder` when its metadata says it was trained for this data, seed
+    and step count; else (or when the file cannot be read) a new one trained on `data` and saved
+    there, with what it was trained for."""
+    from safetensors.torch import save_file
 
-    path = folder / FEATURE_FILE
-    size, channels = data.images.shape[1], data.images.shape[3]
-    if path.exists():
-        network = FeatureNetwork(channels, size, len(data.classes) if data.labels is not None else 0)
-        network.load_state_dict(load_file(str(path)))
-        return network.eval()
-    network = train_feature_network(data, seed, steps)
-    save_file({k: v.contiguous() for k, v in network.state_dict().items()}, str(path))
+    path = Path(folder) / FEATURE_FILE
+    purpose = trained_for(data, seed, steps)
+    network = _saved_network(path, purpose, data)
+    if network is None:
+        network = train_feature_network(data, seed, steps)
+        state = {name: tensor.contiguous() for name, tensor in network.state_dict().items()}
+        atomic_write(path, lambda temporary: save_file(state, str(temporary),
+                                                       metadata={"trained_for": purpose}))
     return network
+
+
+def trained_for(data: DataSet, seed: int, steps: int) -> str:
+    """What a feature network was trained for, as the JSON kept in its file's metadata."""
+    return json.dumps({
+        "data": data.description, "size": data.images.shape[1], "channels": data.channels,
+        "classes": len(data.classes) if data.labels is not None else 0, "seed": seed,
+        "images": len(data.images), "steps": steps,
+        "pixels_sha256": hashlib.sha256(np.ascontiguousarray(data.images).data).hexdigest()},
+        sort_keys=True)
+
+
+def _saved_network(path: Path, purpose: str, data: DataSet) -> FeatureNetwork | None:
+    """The network in `path` if it exists, reads cleanly and was trained for `purpose`."""
+    from safetensors import SafetensorError, safe_open
+
+    if not path.is_file():
+        return None
+    network = _untrained_network(data)
+    try:
+        with safe_open(str(path), "pt") as saved:
+            if (saved.metadata() or {}).get("trained_for") != purpose:
+                return None
+            names = saved.keys()
+            network.load_state_dict({name: saved.get_tensor(name) for name in names})
+    except (SafetensorError, OSError, RuntimeError, ValueError):
+        return None
+    return network.eval()
 
 
 @torch.no_grad()
@@ -207,12 +250,41 @@ def copy_check(images: np.ndarray, training: np.ndarray, held_out: np.ndarray) -
 def discretised_gaussian_nll(images: torch.Tensor, decoded: torch.Tensor, sigma: float) -> torch.Tensor:
     """Per-image negative log-likelihood (nats) of 8-bit images (given in [0, 1]) under a Gaussian
     of mean `decoded` and `sigma`, integrated over each pixel's 1/255-wide bin (the end bins reach
-    to infinity), so it is a probability of the actual bytes."""
-    normal = torch.distributions.Normal(decoded, sigma)
-    half_bin = 0.5 / 255
-    upper = torch.where(images > 1 - half_bin, torch.ones_like(images), normal.cdf(images + half_bin))
-    lower = torch.where(images < half_bin, torch.zeros_like(images), normal.cdf(images - half_bin))
-    return -torch.log((upper - lower).clamp(min=1e-12)).flatten(1).sum(1)
+    to infinity), so it is a probability of the actual bytes. In float64, each bin's probability
+    from the tail it lies in (`log_normal_mass`): a pixel far from the mean costs all it should.
+
+    >>> pixel = torch.full((1, 1), 128 / 255)
+    >>> round(discretised_gaussian_nll(pixel, pixel, 1 / 255).item(), 4)     # -log P(|X| < 0.5)
+    0.9599
+    """
+    levels = torch.round(images.double() * 255)
+    mean = decoded.double() * 255
+    lower = torch.where(levels == 0, -math.inf, (levels - 0.5 - mean) / (sigma * 255))
+    upper = torch.where(levels == 255, math.inf, (levels + 0.5 - mean) / (sigma * 255))
+    return -log_normal_mass(lower, upper).flatten(1).sum(1)
+
+
+def log_normal_mass(lower: torch.Tensor, upper: torch.Tensor) -> torch.Tensor:
+    """log P(lower < X < upper) for a standard normal X (lower < upper), accurate far out in
+    either tail: a bin right of 0 is mirrored to the left, where `log_ndtr` keeps its precision.
+
+    >>> round(log_normal_mass(torch.tensor([10.0]), torch.tensor([math.inf])).item(), 4)
+    -53.2313
+    """
+    from torch.special import log_ndtr, ndtr
+
+    mirrored = lower > 0
+    low, high = torch.where(mirrored, -upper, lower), torch.where(mirrored, -lower, upper)
+    in_tail = log_ndtr(high) + torch.log1p(-torch.exp(log_ndtr(low) - log_ndtr(high)))
+    across_the_mean = torch.log(ndtr(high) - ndtr(low))
+    return torch.where(high < 0, in_tail, across_the_mean)
+
+
+def _sampled_reconstruction(model, batch: torch.Tensor, stream: torch.Generator):
+    """(decoded, mean, log variance): `batch` decoded from one latent sampled per image."""
+    mean, log_variance = model.encode(batch)
+    noise = torch.randn(mean.shape, generator=stream)
+    return model(mean + noise * torch.exp(0.5 * log_variance)), mean, log_variance
 
 
 @torch.no_grad()
@@ -221,9 +293,8 @@ def vae_scores(model, images: np.ndarray, sigma: float, seed: int) -> dict:
     elbo, mse = [], []
     for start in range(0, len(images), 500):
         batch = _as_input(images[start:start + 500])
-        mean, log_variance = model.encode(batch)
-        noise = torch.randn(mean.shape, generator=random_stream(seed, start, 9))
-        decoded = model(mean + noise * torch.exp(0.5 * log_variance))
+        decoded, mean, log_variance = _sampled_reconstruction(
+            model, batch, random_stream(seed, start, 9))
         kl = kl_to_prior(mean, log_variance).sum(1)
         elbo.append(discretised_gaussian_nll(batch, decoded, sigma) + kl)
         mse.append(((model(mean) - batch) ** 2).flatten(1).mean(1))
@@ -235,11 +306,12 @@ def vae_scores(model, images: np.ndarray, sigma: float, seed: int) -> dict:
 
 
 @torch.no_grad()
-def calibrated_sigma(model, images: np.ndarray) -> float:
-    """The decoder's sigma as the recipe sets it: the root mean squared reconstruction error."""
+def calibrated_sigma(model, images: np.ndarray, seed: int) -> float:
+    """The decoder's sigma fitted as the recipe fits it, the root mean squared reconstruction
+    error, with the reconstructions decoded as the ELBO decodes them: from a sampled latent."""
     batch = _as_input(images)
-    mean, _ = model.encode(batch)
-    return max(math.sqrt(((model(mean) - batch) ** 2).mean().item()), 1e-3)
+    decoded, _, _ = _sampled_reconstruction(model, batch, random_stream(seed, 11))
+    return max(math.sqrt(((decoded - batch) ** 2).mean().item()), 1e-3)
 
 
 # -- everything, for a trained model ----------------------------------------------------------
@@ -257,15 +329,19 @@ def generate(model, config: ModelConfig, count: int, seed: int) -> np.ndarray:
 
 
 def evaluate_model(model, config: ModelConfig, training: DataSet, held_out: DataSet,
-                   folder: Path, seed: int = 0, feature_steps: int = 400) -> dict:
-    """All the metrics of a trained model, as {"model": {...}, "real": {...}, ...} (see the module).
-    Trains (or loads) the feature network in `folder`."""
+                   folder: Path, seed: int = 0, feature_steps: int = FEATURE_STEPS) -> dict:
+    """All the metrics of a trained model, as {"model": {...}, "real": {...}, ...} (see the module),
+    or {"skipped": why} when there are too few held-out images. Trains (or loads) the feature
+    network in `folder`."""
+    reason = too_few_to_measure(held_out)
+    if reason:
+        return {"skipped": reason}
     model = model.eval()
     network = load_or_train_feature_network(training, Path(folder), seed, feature_steps)
     count = min(SAMPLE_COUNT, len(held_out.images))
     generated = generate(model, config, count, seed)
-    rng = np.random.default_rng([seed, 5])
-    training_sample = training.images[rng.choice(len(training.images), count, replace=False)]
+    picks = np.random.default_rng([seed, 5]).choice(len(training.images), count, replace=False)
+    training_sample = training.images[picks]
     held_features = features_of(network, held_out.images[:count])
     # in units of the held-out features' spread, so KID's cubic kernel sees numbers near 1
     centre, spread = held_features.mean(0), held_features.std(0) + 1e-8
@@ -278,20 +354,43 @@ def evaluate_model(model, config: ModelConfig, training: DataSet, held_out: Data
     for who, values in copy_check(generated, training.images, held_out.images).items():
         metrics[who].update(values)
     if config.kind == "vae":
-        sigma = calibrated_sigma(model, training_sample[:500])
+        # the sigma is fitted to training images the baseline does not measure
+        others = np.delete(training.images, picks, axis=0)[:SIGMA_FIT_COUNT]
+        sigma = calibrated_sigma(model, others, seed)
         metrics["model"].update(vae_scores(model, held_out.images, sigma, seed))
         metrics["real"].update(vae_scores(model, training_sample, sigma, seed))
         metrics["vae_sigma"] = sigma
+        metrics["vae_sigma_images"] = len(others)
     accuracy = classifier_accuracy(network, held_out)
     metrics["feature_network"] = {
         "kind": "classifier" if network.classes else "autoencoder", "file": FEATURE_FILE,
-        "held_out_accuracy": accuracy, "images_measured": count}
-    metrics["about"] = (
-        f"Features: a {'classifier of the ' + str(network.classes) + ' classes' if network.classes else 'small autoencoder'}"
-        f" trained here ({FEATURE_FILE}"
-        + (f", {accuracy:.1%} accurate on held-out images" if accuracy is not None else "")
-        + f"). {count} generated images against {count} held-out real ones; the baseline column "
-        "measures as many training images the same way"
-        + (" (and the ELBO and MSE are measured on training images)." if config.kind == "vae"
-           else "."))
+        "held_out_accuracy": accuracy, "images_measured": count, "steps": feature_steps}
+    metrics["about"] = _about(metrics, network.classes, config.kind)
     return metrics
+
+
+def too_few_to_measure(held_out: DataSet) -> str | None:
+    """Why a model with these held-out images is not measured, or None when it can be."""
+    count = len(held_out.images)
+    if count >= MIN_HELD_OUT:
+        return None
+    return (f"Not measured: there {'is' if count == 1 else 'are'} only {count} held-out "
+            f"image{'' if count == 1 else 's'}, and the metrics need at least {MIN_HELD_OUT} "
+            "(a tenth of the data is held out: train on more images to have the model measured).")
+
+
+def _about(metrics: dict, classes: int, kind: str) -> str:
+    """The paragraph under the card's tables: what the numbers were measured with."""
+    network, count = metrics["feature_network"], metrics["feature_network"]["images_measured"]
+    accuracy = network["held_out_accuracy"]
+    text = (f"Features: a {f'classifier of the {classes} classes' if classes else 'small autoencoder'}"
+            f" trained here ({FEATURE_FILE}"
+            + (f", {accuracy:.1%} accurate on held-out images" if accuracy is not None else "")
+            + f"). {count} generated images against {count} held-out real ones; the baseline "
+            "column measures as many training images the same way")
+    if kind != "vae":
+        return text + "."
+    return text + (
+        f" (and the ELBO and MSE are measured on training images). The ELBO's decoder sigma is "
+        f"{metrics['vae_sigma']:.4g} (pixels in 0..1): the root mean squared error of sampled "
+        f"reconstructions of {metrics['vae_sigma_images']} other training images.")

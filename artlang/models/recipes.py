@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import copy
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -48,10 +49,12 @@ from torch.nn import functional
 
 from .architectures import Discriminator, build
 from .config import ModelConfig
+from .settings import AUGMENTATIONS
 
 
 def random_stream(*keys: int) -> torch.Generator:
-    """A torch generator seeded by a tuple of integers (any sign), e.g. (seed, step).
+    """A torch generator seeded by a tuple of integers, e.g. (seed, step). Keys may be negative:
+    the run's fixed streams use (seed, -1), (seed, -2)...; a run's seed itself is 0 or more.
 
     >>> a, b = random_stream(0, 5), random_stream(0, 5)
     >>> bool(torch.equal(torch.rand(3, generator=a), torch.rand(3, generator=b)))
@@ -63,7 +66,6 @@ def random_stream(*keys: int) -> torch.Generator:
 
 # -- DiffAugment ----------------------------------------------------------------------------
 
-AUGMENTATIONS = ("colour", "translation", "cutout")
 
 
 def diff_augment(images: torch.Tensor, stream: torch.Generator,
@@ -165,6 +167,17 @@ def recalibrate_batch_norm(generator: nn.Module, z_size: int, seed: int, batches
 
 # -- recipes --------------------------------------------------------------------------------
 
+@contextmanager
+def _frozen(module: nn.Module):
+    """`module`'s parameters without gradients inside the block (its weight gradients would be
+    computed and thrown away); the generator's gradient is bit-for-bit the same."""
+    module.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        module.requires_grad_(True)
+
+
 class GanRecipe:
     """Hinge-loss GAN with spectral norm, DiffAugment and an EMA generator (see the module)."""
 
@@ -203,9 +216,10 @@ class GanRecipe:
         (real_loss + fake_loss).backward()
         self.discriminator_optimizer.step()
 
-        generator_loss = -self._critic(fake, stream).mean()
-        self.generator_optimizer.zero_grad(set_to_none=True)
-        generator_loss.backward()
+        with _frozen(self.discriminator):        # the gradient flows through it to the generator
+            generator_loss = -self._critic(fake, stream).mean()
+            self.generator_optimizer.zero_grad(set_to_none=True)
+            generator_loss.backward()
         self.generator_optimizer.step()
         update_average(self.average, self.generator, (step + 1) * batch, batch)
         return {"d_real": real_loss.item(), "d_fake": fake_loss.item(), "g": generator_loss.item()}

@@ -86,7 +86,13 @@ def save_model(folder: Path, module, config: ModelConfig, *, half: bool = False)
     folder = Path(folder)
     check_tensors(state, config, folder / WEIGHTS)
     atomic_write(folder / WEIGHTS, lambda temporary: save_file(state, str(temporary)))
-    atomic_write(folder / CONFIG, lambda temporary: temporary.write_text(config.to_json(), "utf-8"))
+    save_config(folder, config)
+
+
+def save_config(folder: Path, config: ModelConfig) -> None:
+    """Write (or rewrite) `config.json` in `folder` atomically."""
+    atomic_write(Path(folder) / CONFIG,
+                 lambda temporary: temporary.write_text(config.to_json(), "utf-8"))
 
 
 # ── loading ──────────────────────────────────────────────────────────────────────────────────────
