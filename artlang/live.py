@@ -227,7 +227,7 @@ class LiveSession:
         self._lock = threading.Lock()
         self._last_digest: str | None = None
         self._last_data_digest: str | None = None
-        self._read_stamp = None
+        self._read_stamps: dict = {}        # path -> _stamp, of every input known before a load
 
     # params from the preview ────────────────────────────────────────────────────────────────────
     def set_param(self, name: str, text) -> None:
@@ -268,7 +268,7 @@ class LiveSession:
         from .render import Renderer, load_sketch
 
         try:
-            self._read_stamp = _stamp(self.sketch)
+            self._read_stamps = {path: _stamp(path) for path in self.dependencies | {self.sketch}}
             source = self.sketch.read_bytes()       # read once: hashed and rendered, the same bytes
         except FileNotFoundError:
             return Outcome("missing")               # an editor between deleting and writing it
@@ -288,6 +288,7 @@ class LiveSession:
         # what this load read (an edit may add a module or an image): hash that, not last time's
         self.dependencies = files.touched | {self.sketch}
         digest, data_digest = self._digests(source)
+        hashed_as_loaded = not self._written_since_read()   # else it may hash a newer module
         if isinstance(program, ArtError):
             return self._failed(program, getattr(program, "sources", files.sources), digest,
                                 cancelled=cancelled)
@@ -316,6 +317,8 @@ class LiveSession:
                                       stage="runtime"), None, digest, program, cancelled)
         self.cache.sweep()
         self.renderer = renderer
+        if not hashed_as_loaded:            # the digest may describe newer files than were drawn:
+            digest = data_digest = None     # the next look renders again
         self._last_digest, self._last_data_digest = digest, data_digest
         seconds = time.perf_counter() - started
         phases["write"] = seconds - phases["load"] - phases["draw"]
@@ -350,9 +353,16 @@ class LiveSession:
         except UnicodeDecodeError:
             return None
 
+    def _written_since_read(self) -> bool:
+        """Whether the sketch, or a module or image it read last time, changed since this render
+        began reading: a module loaded before a save landed and hashed after it would be taken
+        for the new version, and that save never drawn (the watcher hears of the write and asks
+        again; this render's result must not say it has seen it, nor report its error)."""
+        return any(_stamp(path) != stamp for path, stamp in self._read_stamps.items())
+
     def _failed(self, failure: ArtError, sources, digest: str, program=None,
                 cancelled=None) -> Outcome:
-        if (cancelled is not None and cancelled()) or _stamp(self.sketch) != self._read_stamp:
+        if (cancelled is not None and cancelled()) or self._written_since_read():
             return Outcome("cancelled")     # a newer save is waiting, or coming: don't flash an error
         self._last_digest = digest
         text = describe_failure(failure, sources)

@@ -98,6 +98,8 @@ class Watcher:
         self._observer = None
         self._worker: threading.Thread | None = None
         self._ignored = {os.path.abspath(session.output)}
+        self._present: set = set()                  # the files the last render read, but the sketch
+        self._vanished_at: float | None = None
         self._update_inputs()
 
     # which files matter ─────────────────────────────────────────────────────────────────────────
@@ -151,7 +153,10 @@ class Watcher:
                                             event_filter=self._event_types())
             self._watches[folder] = (watch, wanted[folder])
         if added and self._worker is not None:
-            self.request()      # a save made before the new folder was watched: hashing tells
+            # a save made before the new folder was watched: hashing tells. Not at once: the user's
+            # next save may be starting, its events not yet here, and a look now would read (and
+            # report) the half-written file; in WRITE_GRACE those events have arrived
+            self.request(settle=WRITE_GRACE)
 
     @staticmethod
     def _event_types():
@@ -256,6 +261,11 @@ class Watcher:
             generation = self._next_request()
             if generation is None:
                 return
+            if self._vanished_recently():
+                with self._condition:
+                    self._busy = False
+                self._retry_after(0.1)
+                continue
             stale = lambda: self._stopping or self._generation != generation
             self.session.state.set_rendering(True)
             try:
@@ -272,6 +282,8 @@ class Watcher:
                 else:
                     missing_since = None
                 self._follow_dependencies()
+                self._present = {path for path in self.session.dependencies
+                                 if path != self.session.sketch and path.exists()}
                 if outcome.status != "missing":
                     self.report(outcome)
                 if outcome.status == "rendered" and outcome.frames > 1:
@@ -283,6 +295,16 @@ class Watcher:
                 with self._condition:
                     self._busy = False
                     self._condition.notify_all()
+
+    def _vanished_recently(self) -> bool:
+        """A module or image the last render read is missing, for less than MISSING_GRACE: an
+        editor between deleting it (or renaming it to a backup) and writing it again. Rendering now
+        would report it missing; the render waits for it instead (then reports it, if still gone)."""
+        if all(path.exists() for path in self._present):
+            self._vanished_at = None
+            return False
+        self._vanished_at = self._vanished_at or time.monotonic()
+        return time.monotonic() - self._vanished_at < MISSING_GRACE
 
     def _retry_after(self, seconds: float) -> None:
         with self._condition:
