@@ -8,6 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+# How deep one expression may nest as written (the parser refuses more; the checker, which also
+# walks the bodies of the functions it expands, half as much again): the stages walk expressions
+# recursively, and this keeps them well inside Python's recursion limit.
+MAX_NESTING = 100
+
 
 @dataclass(frozen=True)
 class Span:

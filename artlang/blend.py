@@ -50,7 +50,7 @@ def composite(backdrop: np.ndarray, source: np.ndarray, mode: str = "normal",
     >>> [round(float(x), 2) for x in result]
     [0.1, 0.2, 0.3, 1.0]
     """
-    shape = np.broadcast_shapes(backdrop.shape, source.shape)
+    shape = np.broadcast_shapes(backdrop.shape, source.shape, np.shape(opacity) + (1,))
     cb, ab = backdrop[..., :3], np.clip(backdrop[..., 3:4], 0, 1)
     cs = source[..., :3]
     as_ = np.clip(source[..., 3:4] * np.asarray(opacity, np.float32)[..., None], 0, 1)

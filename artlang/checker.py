@@ -6,6 +6,7 @@ forever, since both branches of a conditional are computed over the whole canvas
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,8 @@ LIBRARY_STATEMENTS = (ast.ImportStmt, ast.LetStmt, ast.FnStmt)
 class _Reported(Exception):
     """Raised inside the checker after a diagnostic was recorded, to abandon one expression."""
 
+
+MAX_CHECK_NESTING = ast.MAX_NESTING * 3 // 2      # the checker's recursion, function bodies included
 
 # What a name is bound to when its definition failed: uses of it report nothing more.
 POISONED = ir.Node("error", None)
@@ -112,6 +115,7 @@ class Checker:
         self.warnings: list[Diagnostic] = []
         self.module_scopes: dict[str, ModuleScope] = {}
         self.function_stack: list[int] = []
+        self.nesting = 0                        # expressions being checked inside one another
         self.inlined_calls = 0                  # user function calls expanded so far
         self.params: dict[str, ir.ParamInfo] = {}
         self.settings = ir.Settings()
@@ -248,12 +252,14 @@ class Checker:
                     self.report("an animation needs at least 1 frame", statement.span)
                 self.settings.frames = count
             case ast.FpsStmt(value=value):
-                if value <= 0:
-                    self.report("fps must be above 0", statement.span, "e.g. `fps 30`")
+                if not 0 < value < math.inf:
+                    self.report(f"fps must be a finite number above 0, got {value:g}", statement.span,
+                                "e.g. `fps 30`")
                 self.settings.fps = value
             case ast.DurationStmt(seconds=seconds):
-                if seconds <= 0:
-                    self.report("a duration must be above 0 seconds", statement.span, "e.g. `duration 4`")
+                if not 0 < seconds < math.inf:
+                    self.report(f"a duration must be a finite number of seconds above 0, got {seconds:g}",
+                                statement.span, "e.g. `duration 4`")
                 self.settings.duration = seconds
             case ast.LoopStmt(frames=frames):
                 if frames < 1:
@@ -269,7 +275,11 @@ class Checker:
             self.report("set `frames` or `duration`, not both", settings.spans["duration"],
                         "`duration 4` at `fps 30` is `frames 120`",
                         notes=(Note("frames set here", settings.spans["frames"]),))
-        settings.frames = max(1, round(settings.duration * settings.fps))
+        frames = settings.duration * settings.fps
+        if not math.isfinite(frames):
+            self.report(f"`duration {settings.duration:g}` at {settings.fps:g} fps is too many frames to "
+                        "count", settings.spans["duration"], "a shorter duration or a lower fps")
+        settings.frames = max(1, round(frames))
 
     def check_param(self, statement: ast.ParamStmt) -> ir.ParamRef:
         default = statement.default
@@ -357,6 +367,21 @@ class Checker:
 
     # ── expressions ────────────────────────────────────────────────────────────────────────────
     def expression(self, node: ast.Expr, scope: Scope, site: _Site) -> ir.Node:
+        """The graph of one expression. The checker recurses into the bodies of the functions it
+        expands too, so it stops at half as deep again as one expression may be written, well
+        inside Python's recursion limit."""
+        self.nesting += 1
+        try:
+            if self.nesting > MAX_CHECK_NESTING:
+                self.report(f"this expression nests more than {MAX_CHECK_NESTING} levels deep, counting "
+                            "the bodies of the functions it calls", node.span,
+                            "write it flatter: a function called in the body of another adds its "
+                            "nesting to that one's", label="nested too deeply", site=site)
+            return self.expression_graph(node, scope, site)
+        finally:
+            self.nesting -= 1
+
+    def expression_graph(self, node: ast.Expr, scope: Scope, site: _Site) -> ir.Node:
         match node:
             case ast.Number(value=value):
                 return ir.Const("num", node.span, value=float(value))

@@ -20,7 +20,7 @@ import numpy as np
 from . import ir
 from .blend import composite, composite_onto_empty
 from .context import NEIGHBOURHOODS, FrameContext, Region
-from .errors import USAGE, ArtError, Diagnostic, error
+from .errors import RUNTIME, USAGE, ArtError, Diagnostic, error
 
 F32 = np.float32
 HUGE = 1e30          # what an infinite value becomes before compositing (the writer clips it to 1)
@@ -36,7 +36,8 @@ def as_array(value, kind: str):
         return value
     if kind == "bool":
         return np.asarray(value, dtype=bool)
-    return np.asarray(value, dtype=F32)
+    with np.errstate(over="ignore"):          # a literal beyond float32 is infinite, silently
+        return np.asarray(value, dtype=F32)
 
 
 def _vectorial(kind: str) -> bool:
@@ -141,12 +142,18 @@ class Plan:
         shape = (region.height, region.width, 4)
         image = None
         with np.errstate(all="ignore"):
-            for evaluate, mode, opacity in self.layers:
-                layer = finite(np.asarray(evaluate(context), dtype=F32))
-                amount = 1.0 if opacity is None else opacity(context)
-                layer = np.broadcast_to(layer, shape)
-                image = composite_onto_empty(layer, amount) if image is None else \
-                    composite(image, layer, mode, amount)
+            try:
+                for evaluate, mode, opacity in self.layers:
+                    layer = finite(np.asarray(evaluate(context), dtype=F32))
+                    amount = 1.0 if opacity is None else opacity(context)
+                    layer = np.broadcast_to(layer, shape)
+                    image = composite_onto_empty(layer, amount) if image is None else \
+                        composite(image, layer, mode, amount)
+            except RecursionError:          # each node's value is computed from its operands' in turn
+                raise error("the sketch nests too deeply to draw: its lets and functions build on each "
+                            "other more levels deep than Python's recursion allows", stage=RUNTIME,
+                            hint="shorten the chain: a let that uses the one before is one level deeper; "
+                                 "combine steps, or group `a + b + c + ...` as `(a + b) + (c + d)`") from None
         return np.zeros(shape, F32) if image is None else np.broadcast_to(image, shape)
 
 
@@ -187,11 +194,10 @@ class Compiler:
         self.keys[id(node)] = digest
         return digest
 
-    def count_uses(self, node: ir.Node) -> None:
-        self.uses[id(node)] = self.uses.get(id(node), 0) + 1
-        if self.uses[id(node)] == 1:
-            for child in ir.child_nodes(node):
-                self.count_uses(child)
+    def count_uses(self, roots: list[ir.Node], order: list[ir.Node]) -> None:
+        """How often each node is used: as a root, and by each node that has it as an operand."""
+        for node in roots + [child for parent in order for child in ir.child_nodes(parent)]:
+            self.uses[id(node)] = self.uses.get(id(node), 0) + 1
 
     # compiling ───────────────────────────────────────────────────────────────────────────────────
     def compile(self, node: ir.Node) -> Evaluator:
@@ -372,10 +378,14 @@ class Compiler:
         return in_tiles
 
     def compile_program(self) -> Plan:
-        for item in self.program.output:
-            self.count_uses(item.node)
-            if item.opacity is not None:
-                self.count_uses(item.opacity)
+        output = self.program.output
+        roots = [item.node for item in output] + \
+            [item.opacity for item in output if item.opacity is not None]
+        order = ir.post_order(roots)
+        self.count_uses(roots, order)
+        for node in order:          # children first, so neither keying nor compiling recurses deep
+            self.key(node)
+            self.compile(node)
         layers = [(self.compile(item.node), item.mode,
                    None if item.opacity is None else self.compile(item.opacity))
                   for item in self.program.output]

@@ -161,6 +161,25 @@ def child_nodes(node: Node) -> list[Node]:
     return []
 
 
+def post_order(roots: list[Node]) -> list[Node]:
+    """Every node under `roots` once, each after its children: walked with a stack of its own, so
+    a graph of any depth is safe to walk (the compiler then meets every node's children compiled)."""
+    order: list[Node] = []
+    placed: set[int] = set()
+    stack = [(root, False) for root in reversed(roots)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in placed:
+            continue
+        if expanded:
+            placed.add(id(node))
+            order.append(node)
+            continue
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(child_nodes(node)) if id(child) not in placed)
+    return order
+
+
 def reachable(program: Program) -> Iterator[Node]:
     """Every node the output depends on, once each."""
     seen: set[int] = set()

@@ -38,7 +38,7 @@ class Limits:
         600.0, "seconds one frame (or one tile) may take; checked between built-in calls")
     max_call_depth: int = _limit(64, "user functions called inside one another")
     max_inlined_calls: int = _limit(
-        50_000, "user function calls in a sketch once every call is expanded (a function that "
+        20_000, "user function calls in a sketch once every call is expanded (a function that "
                 "calls another twice, ten deep, expands to 1,024 calls)")
     max_import_depth: int = _limit(32, "modules imported inside one another")
     max_source_bytes: int = _limit(1_000_000, "bytes of one .art file")

@@ -4,12 +4,12 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedInput
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedInput, VisitError
 
 from . import ast
 from .colour import parse_hex
-from .errors import SYNTAX, error
+from .errors import SYNTAX, ArtError, error
 from .syntax_errors import describe_syntax_error
 
 # A newline is kept only after a token that can end a statement; anywhere else (after an operator,
@@ -44,6 +44,7 @@ class NewlinePostLexer:
 
 
 _POSTLEXER = NewlinePostLexer()
+MAX_WHOLE_DIGITS = 18                # a seed, frame count or canvas side fits in 64 bits
 _COMMENTS: list[Token] = []          # comments seen by the last parse, for syntax_errors
 
 
@@ -69,6 +70,17 @@ class _ToAst(Transformer):
     def span(self, item) -> ast.Span:
         return _span(self.file, item)
 
+    def whole(self, token: Token, text: str | None = None) -> int:
+        """A whole number of a statement (`seed`, `frames`, `loop`, `canvas`: `text`, a part of
+        `token`, for the canvas's sides), at most 18 digits."""
+        text = str(token) if text is None else text
+        digits = text.strip().lstrip("0")
+        if len(digits) > MAX_WHOLE_DIGITS:
+            raise error(f"`{digits[:12]}...` ({len(digits)} digits) is too large for a whole number here",
+                        self.span(token), stage=SYNTAX,
+                        hint=f"seeds, frame counts and canvas sizes have at most {MAX_WHOLE_DIGITS} digits")
+        return int(text)
+
     @v_args(meta=True)
     def start(self, meta, statements):
         return [s for s in statements if s is not None]
@@ -77,16 +89,16 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def canvas_stmt(self, meta, children):
         text = str(children[0]).replace("×", "x")
-        width, height = (int(part) for part in text.split("x"))
+        width, height = (self.whole(children[0], part) for part in text.split("x"))
         return ast.CanvasStmt(width, height, self.span(meta))
 
     @v_args(meta=True)
     def seed_stmt(self, meta, children):
-        return ast.SeedStmt(int(children[0]), self.span(meta))
+        return ast.SeedStmt(self.whole(children[0]), self.span(meta))
 
     @v_args(meta=True)
     def frames_stmt(self, meta, children):
-        return ast.FramesStmt(int(children[0]), self.span(meta))
+        return ast.FramesStmt(self.whole(children[0]), self.span(meta))
 
     @v_args(meta=True)
     def fps_stmt(self, meta, children):
@@ -98,7 +110,7 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def loop_stmt(self, meta, children):
-        return ast.LoopStmt(int(children[0]), self.span(meta))
+        return ast.LoopStmt(self.whole(children[0]), self.span(meta))
 
     @v_args(meta=True)
     def import_stmt(self, meta, children):
@@ -227,6 +239,28 @@ class _ToAst(Transformer):
         return ast.Conditional(condition, then, otherwise, self.span(meta))
 
 
+# The rules (aliases) of grammar.lark that make an expression node, for the nesting limit.
+_EXPRESSION_RULES = {"conditional", "logical", "unary", "binary", "call", "member", "list", "number",
+                     "color", "string", "name"}
+
+
+def _refuse_deep_nesting(tree: Tree, file: str) -> None:
+    """Refuse an expression nested more than `ast.MAX_NESTING` deep, before the (recursive)
+    transform to the AST meets it: walks the parse tree with a stack of its own."""
+    stack = [(tree, 0, None)]
+    while stack:
+        node, depth, outermost = stack.pop()
+        if node.data in _EXPRESSION_RULES:
+            depth, outermost = depth + 1, outermost or node
+            if depth > ast.MAX_NESTING:
+                raise error(f"this expression nests more than {ast.MAX_NESTING} levels deep",
+                            None if outermost.meta.empty else _span(file, outermost.meta),
+                            stage=SYNTAX, label="nested too deeply",
+                            hint="write it flatter: a chain `a + b + c + ...` nests one level per term, "
+                                 "grouped as `(a + b) + (c + d)` it nests far less")
+        stack.extend((child, depth, outermost) for child in node.children if isinstance(child, Tree))
+
+
 def parse_source(text: str, file: str = "<sketch>", module_name: str = "main") -> ast.Module:
     """Parse `.art` source text into an `ast.Module`; raises `ArtError` (stage "syntax").
 
@@ -246,7 +280,14 @@ def parse_source(text: str, file: str = "<sketch>", module_name: str = "main") -
                                     comments) from None
     except ValueError as failure:          # e.g. a colour literal parse_hex refused
         raise error(str(failure), None, stage=SYNTAX) from None
-    return ast.Module(file, module_name, _ToAst(file).transform(tree))
+    _refuse_deep_nesting(tree, file)
+    try:
+        statements = _ToAst(file).transform(tree)
+    except VisitError as failure:           # Lark wraps what a transformer method raises
+        if isinstance(failure.orig_exc, ArtError):
+            raise failure.orig_exc from None
+        raise
+    return ast.Module(file, module_name, statements)
 
 
 __all__ = ["parse_source"]

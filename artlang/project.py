@@ -62,6 +62,9 @@ class ProjectFiles:
     def confined(self, text: str, relative_to: Path, span: ast.Span, what: str, example: str) -> Path:
         """`text` written in the file at `relative_to`, as a path; refused when it is absolute
         or leaves the project (symlinks followed)."""
+        if "\0" in text:
+            raise error(f"{what} path `{text!r}` holds a NUL character", span, stage=CHECK,
+                        label="not a file name", hint=f"write a plain relative path, e.g. \"{example}\"")
         if Path(text).is_absolute():
             raise error(f"{what} path `{text}` is absolute", span, stage=CHECK, label="absolute path",
                         hint=f"write paths relative to the sketch, e.g. \"{example}\"")
@@ -76,8 +79,9 @@ class ProjectFiles:
         """The real path of `text` written in the file at `relative_to`, refused if it leaves the project."""
         candidate = self.confined(text, relative_to, span, what, "images/photo.png")
         self.touched.add(candidate.absolute())
-        if not candidate.is_file():
-            siblings = [p.name for p in candidate.parent.iterdir()] if candidate.parent.is_dir() else []
+        if not _exists(candidate, "file"):
+            siblings = [p.name for p in candidate.parent.iterdir()] \
+                if _exists(candidate.parent, "dir") else []
             raise error(f"{what} file `{text}` not found", span, stage=CHECK, label="no such file",
                         hint=did_you_mean(candidate.name, siblings)
                         or f"looked for {candidate.resolve()}")
@@ -88,7 +92,7 @@ class ProjectFiles:
         the project (a file of the project wins over a zoo model of the same name). The model's
         files are touched, so a watcher follows them and a recipe records their hashes."""
         candidate = self.confined(text, relative_to, span, "model", "models/mine")
-        if candidate.is_dir() or candidate.is_file():
+        if _exists(candidate, "dir") or _exists(candidate, "file"):
             for part in model_files(candidate):
                 self.touched.add(part.absolute())
             return str(candidate.resolve())
@@ -131,6 +135,15 @@ class ProjectFiles:
         self.sources.add(str(path), text)
         self.texts[Path(path).resolve()] = text
         return text
+
+
+def _exists(path: Path, kind: str) -> bool:
+    """Whether `path` is a file (or a folder), False for any name the system refuses outright
+    (too long, say), which `Path.is_file` would raise for."""
+    try:
+        return path.is_file() if kind == "file" else path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def model_files(source: Path) -> list[Path]:
@@ -221,7 +234,7 @@ def load_modules(main_path: Path, files: ProjectFiles, text: str | None = None) 
 def resolve_import(statement: ast.ImportStmt, importer: Path, files: ProjectFiles) -> Path:
     if not statement.is_path:
         path = stdlib_dir() / f"{statement.target}.art"
-        if not path.is_file():
+        if not _exists(path, "file"):
             raise error(f"no stdlib module named `{statement.target}`", statement.target_span,
                         stage=CHECK, hint=did_you_mean(statement.target, stdlib_modules())
                         or f"stdlib modules: {', '.join(stdlib_modules())}; "

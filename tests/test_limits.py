@@ -184,3 +184,19 @@ def test_a_symlink_swapped_in_after_the_check_is_refused_when_read(tmp_path):
     (project / "photo.png").unlink()
     (project / "photo.png").symlink_to(outside / "photo.png")
     assert "leaves the project folder" in str(failure(lambda: Renderer(program).render()))
+
+
+@pytest.mark.parametrize("line", ["import NAME\noutput 1", 'import "NAME.art"\noutput 1',
+                                  'output image("NAME.png")',
+                                  'let m = model("NAME")\noutput decode(m, latent(m, 1))'])
+def test_a_name_too_long_for_the_file_system_is_not_found_not_a_crash(tmp_path, line):
+    sketch = write(tmp_path, line.replace("NAME", "x" * 300) + "\n")     # found by tools/fuzz.py
+    message = str(failure(lambda: load_sketch(sketch)))
+    assert "not found" in message or "no stdlib module" in message or "no model" in message
+
+
+@pytest.mark.parametrize("line", ['import "a\0b"\noutput 1', 'output image("a\0b.png")',
+                                  'let m = model("a\0")\noutput decode(m, latent(m, 1))'])
+def test_a_path_with_a_nul_character_is_refused_clearly(tmp_path, line):
+    sketch = write(tmp_path, line + "\n")                              # found by tools/fuzz.py
+    assert "holds a NUL character" in str(failure(lambda: load_sketch(sketch)))

@@ -40,9 +40,8 @@ def hsv(context, h, s, v, a):
 
     Example: `output hsv(st.x, 0.8, 1)`
     """
-    rgb_ = colour.hsv_to_rgb(*np.broadcast_arrays(*(np.asarray(c, dtype=F32) for c in (h, s, v))))
-    alpha = np.broadcast_to(np.asarray(a, dtype=F32), rgb_.shape[:-1])
-    return np.concatenate([rgb_.astype(F32), alpha[..., None]], axis=-1)
+    h, s, v, a = np.broadcast_arrays(*(np.asarray(c, dtype=F32) for c in (h, s, v, a)))
+    return np.concatenate([colour.hsv_to_rgb(h, s, v).astype(F32), a[..., None]], axis=-1)
 
 
 @builtin(returns="color", category=COLOUR, params=(P("v", "num"), P("a", "num", 1.0)))

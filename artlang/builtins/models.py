@@ -158,7 +158,11 @@ def spline(context, amount, keys, ends):
     if len(keys) < 2:
         raise error("`spline` needs at least two keyframe latents", stage=RUNTIME)
     _same_size("spline", *keys)
-    return np.asarray(latents.spline(np.stack(keys), float(amount), closed=ends == "closed"), F32)
+    amount = float(np.asarray(amount))
+    if not np.isfinite(amount):
+        raise error(f"the amount along a spline must be a finite number, got {amount:g}", stage=RUNTIME,
+                    hint="0..1 runs from the first keyframe to the last; drive it with `cycle` or `t`")
+    return np.asarray(latents.spline(np.stack(keys), amount, closed=ends == "closed"), F32)
 
 
 @builtin(returns="color", category=MODELS, per_pixel=True, lookahead=True,

@@ -24,8 +24,18 @@ def _kernels():
     return importlib.import_module("artlang.noise")
 
 
+def _whole_seed(seed) -> int:
+    """A `seed` argument as the whole number it truncates to; one that is not finite is refused."""
+    number = float(np.asarray(seed).reshape(-1)[0])
+    if not math.isfinite(number):
+        raise error(f"a noise seed must be a finite number, got {number:g}", stage=RUNTIME,
+                    hint="use a whole number such as `seed=3` (a seed computed from t or a "
+                         "large product can overflow)")
+    return int(number)
+
+
 def _seed(context, stream, seed):
-    return context.stream_seed(stream, int(seed))
+    return context.stream_seed(stream, _whole_seed(seed))
 
 
 P_POINT = P("p", "vec2", doc="where to sample")
@@ -43,7 +53,11 @@ ONE_OCTAVE = (P("octaves", "num", 1.0, uniform=True, doc="layers of detail, 1..1
 
 
 def _octave_count(octaves) -> int:
-    return int(np.clip(np.round(octaves), 1, 16))
+    number = float(np.asarray(octaves).reshape(-1)[0])
+    if math.isnan(number):
+        raise error("octaves must be a number from 1 to 16, got nan", stage=RUNTIME,
+                    hint="e.g. `octaves=4`; nan comes from 0 / 0 or the like")
+    return int(np.clip(np.round(number), 1, 16))
 
 
 def _period(period):
@@ -255,7 +269,7 @@ def _white(context, stream, seed, kind: str, channels: int):
     sample = getattr(kernels, f"white_{kind}")
     if channels == 1:
         return sample(columns, rows, _seed(context, stream, seed))
-    planes = [sample(columns, rows, context.stream_seed(stream, int(seed) * 4 + c + 1))
+    planes = [sample(columns, rows, context.stream_seed(stream, _whole_seed(seed) * 4 + c + 1))
               for c in range(channels)]
     return np.stack(planes + [np.ones_like(planes[0])], axis=-1)
 
