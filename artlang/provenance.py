@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,9 +90,25 @@ class Recipe:
 
     @classmethod
     def from_text(cls, text: str) -> "Recipe":
-        data = json.loads(text)
-        return cls(data["main"], data["sources"], data["inputs"], int(data["seed"]), data["params"],
-                   tuple(data["size"]), int(data["frame"]), data["version"])
+        """The recipe in `text`, checked against `RECIPE_FIELDS` before any of it is used; a
+        `DamagedRecipe` says what is wrong (a recipe is data from whoever sent the picture)."""
+        data = _parsed(text)
+        if not isinstance(data, dict):
+            raise DamagedRecipe("it is not a JSON object")
+        for key in data.keys() - RECIPE_FIELDS.keys():
+            raise DamagedRecipe(f"unknown field `{key[:40]}`")
+        for key, (valid, meaning) in RECIPE_FIELDS.items():
+            if key not in data:
+                raise DamagedRecipe(f"the field `{key}` is missing")
+            if not valid(data[key]):
+                raise DamagedRecipe(f"`{key}` must be {meaning}")
+        for name in [data["main"], *data["sources"], *data["inputs"]]:
+            if (problem := name_problem(name)) is not None:
+                raise DamagedRecipe(f"it names {problem}")
+        if data["main"] not in data["sources"]:
+            raise DamagedRecipe(f"the sketch `{data['main']}` is not among its sources")
+        return cls(data["main"], data["sources"], data["inputs"], data["seed"], data["params"],
+                   tuple(data["size"]), data["frame"], data["version"])
 
     def png_text(self) -> dict[str, str]:
         """The PNG text chunks: the recipe, plus plain ones a person or another tool can read."""
@@ -104,33 +123,29 @@ class Recipe:
     # laying the sources out again ───────────────────────────────────────────────────────────────
     def materialise(self, folder: Path, images_from: list[Path] = (),
                     images: dict[str, bytes] | None = None) -> Path:
-        """Write the sources into `folder` (the project root of the copy), with every other input
-        taken from `images` (name -> bytes) or copied from the first of `images_from` that has it,
-        each checked against its hash. Returns the path of the main sketch. Stdlib modules must be
-        this artlang's own (a different one is an error naming the version that made it)."""
-        folder = Path(folder)
-        for name in [self.main, *self.sources, *self.inputs]:
-            inside = (folder / name).resolve().is_relative_to(folder.resolve())
-            if Path(name).is_absolute() or not inside and not name.startswith(STDLIB_PREFIX):
-                raise error(f"the recipe names a file outside its project: `{name}`", stage=USAGE,
-                            hint="this picture's recipe was altered; it cannot be reproduced safely")
+        """Write the sources into `folder`, an empty folder artlang made (the project root of the
+        copy), with every other input taken from `images` (name -> bytes) or read from the first
+        of `images_from` that has it inside it, each checked against its hash. Returns the path of
+        the main sketch. A stdlib module or file is compared with this artlang's own, read from the
+        installed package only, and never written (a different one is an error naming the version
+        that made it). Every path is checked after it is resolved: nothing is read from outside
+        its folder, and nothing is written outside `folder`."""
+        folder = Path(folder).resolve()
         for name, text in self.sources.items():
             if name.startswith(STDLIB_PREFIX):
-                installed = stdlib_dir() / name[len(STDLIB_PREFIX):]
-                if installed.is_file() and installed.read_text(encoding="utf-8") == text:
-                    continue
-                raise error(f"this picture was made with a different stdlib module "
-                            f"`{name[len(STDLIB_PREFIX):]}` (artlang {self.version}; this is "
-                            f"artlang {__version__})", stage=USAGE,
-                            hint=f"install artlang {self.version} to reproduce it")
-            target = folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+                _same_as_installed(name, text.encode("utf-8"), self.version)
+            else:
+                _write_inside(folder, name, text.encode("utf-8"))
         for name, expected in self.inputs.items():
+            if name.startswith(STDLIB_PREFIX):
+                installed = _installed_stdlib_file(name, self.version)
+                if file_hash(installed.read_bytes()) != expected:
+                    _refuse_other_stdlib(name, self.version)
+                continue
             data = (images or {}).get(name)
             for place in images_from:
-                if data is None and (Path(place) / name).is_file():
-                    data = (Path(place) / name).read_bytes()
+                if data is None:
+                    data = _read_inside(Path(place), name)
             if data is None:
                 raise error(f"the sketch reads `{name}`, which is not stored in the picture",
                             stage=USAGE, hint="pass --root DIR, the folder where the sketch and "
@@ -138,10 +153,113 @@ class Recipe:
             if file_hash(data) != expected:
                 raise error(f"`{name}` is not the file the picture was made with (its contents "
                             "changed)", stage=USAGE, hint="restore that version of the file")
-            target = folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            _write_inside(folder, name, data)
         return folder / self.main
+
+
+class DamagedRecipe(ValueError):
+    """A recipe that does not follow `RECIPE_FIELDS`; the message says what is wrong."""
+
+
+def name_problem(name) -> str | None:
+    """What is wrong with a file name in a recipe, or None for a relative POSIX path of plain
+    parts (what `Recipe.of` writes), optionally behind `<stdlib>/`.
+
+    >>> name_problem("images/photo.png") is None, name_problem("<stdlib>/shapes.art") is None
+    (True, True)
+    >>> name_problem("<stdlib>/../../etc/passwd")
+    'a file outside its project: `<stdlib>/../../etc/passwd`'
+    """
+    if not isinstance(name, str):
+        return "a file name that is not text"
+    plain = name[len(STDLIB_PREFIX):] if name.startswith(STDLIB_PREFIX) else name
+    parts = plain.split("/")
+    if "\0" in name:
+        return f"a file name holding a NUL character: {name[:80]!r}"
+    if plain.startswith("/") or ".." in parts:
+        return f"a file outside its project: `{name[:200]}`"
+    if not 0 < len(name) <= 4096 or "\\" in plain or "" in parts or "." in parts:
+        return f"`{name[:200]}`, which is not a plain relative file name"
+    return None
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str)
+
+
+def _whole(value, low: int, high: int) -> bool:
+    return type(value) is int and low <= value <= high
+
+
+def _mapping(value, key_valid, value_valid) -> bool:
+    return isinstance(value, dict) and all(key_valid(k) and value_valid(v) for k, v in value.items())
+
+
+def _param_value(value) -> bool:
+    return isinstance(value, str) or (type(value) in (int, float) and math.isfinite(value))
+
+
+# The recipe's fields: key -> (is it valid, what it must be). `Recipe.from_text` checks each.
+RECIPE_FIELDS = {
+    "main": (lambda v: isinstance(v, str) and not v.startswith(STDLIB_PREFIX),
+             "the sketch's file name"),
+    "sources": (lambda v: _mapping(v, _is_text, _is_text),
+                "an object of file names (or `<stdlib>/NAME`) to source texts"),
+    "inputs": (lambda v: _mapping(v, _is_text, lambda h: isinstance(h, str)
+                                  and re.fullmatch(r"[0-9a-f]{32}", h) is not None),
+               "an object of file names to 32-digit hashes"),
+    "seed": (lambda v: type(v) is int, "a whole number"),
+    "params": (lambda v: _mapping(v, lambda k: isinstance(k, str), _param_value),
+               "an object of param names to numbers or texts"),
+    "size": (lambda v: isinstance(v, list) and len(v) == 2
+             and all(_whole(side, 1, 2 ** 31 - 1) for side in v), "[width, height] in pixels"),
+    "frame": (lambda v: _whole(v, 0, 2 ** 53), "a frame number, 0 or more"),
+    "version": (lambda v: isinstance(v, str) and len(v) <= 100, "an artlang version"),
+}
+
+
+def _installed_stdlib_file(name: str, version: str) -> Path:
+    """The installed package's file for `<stdlib>/NAME`, resolved and checked to be inside it."""
+    stdlib = stdlib_dir().resolve()
+    installed = (stdlib / name[len(STDLIB_PREFIX):]).resolve()
+    if not installed.is_relative_to(stdlib) or not installed.is_file():
+        _refuse_other_stdlib(name, version)
+    return installed
+
+
+def _same_as_installed(name: str, data: bytes, version: str) -> None:
+    if _installed_stdlib_file(name, version).read_bytes() != data:
+        _refuse_other_stdlib(name, version)
+
+
+def _refuse_other_stdlib(name: str, version: str):
+    raise error(f"this picture was made with a different stdlib module "
+                f"`{name[len(STDLIB_PREFIX):]}` (artlang {version}; this is artlang "
+                f"{__version__})", stage=USAGE, hint=f"install artlang {version} to reproduce it")
+
+
+def _read_inside(place: Path, name: str) -> bytes | None:
+    """The bytes of `place/name`, None if there is no such file; refused if, symlinks followed,
+    it lies outside `place`."""
+    place = place.resolve()
+    source = (place / name).resolve()
+    if not source.is_relative_to(place):
+        raise error(f"`{name}` beside the picture leads outside its folder {place}", stage=USAGE,
+                    hint="a symlink there points elsewhere; copy the file into the folder itself")
+    return source.read_bytes() if source.is_file() else None
+
+
+def _write_inside(folder: Path, name: str, data: bytes) -> None:
+    """Write a new file `folder/name`: its folder checked after resolution, the file itself
+    created, never opened through an existing file or symlink."""
+    target = folder / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.resolve().is_relative_to(folder):
+        raise error(f"the recipe names a file outside its project: `{name}`", stage=USAGE,
+                    hint="this picture's recipe was altered; it cannot be reproduced safely")
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
 
 
 def read_recipe(path: Path) -> Recipe:
@@ -157,20 +275,40 @@ def read_recipe(path: Path) -> Recipe:
         elif path.suffix.lower() in (".tif", ".tiff"):
             import tifffile
             with tifffile.TiffFile(path) as tiff:
-                text = json.loads(tiff.pages[0].description or "{}").get("artlang:recipe")
+                text = _held_in(tiff.pages[0].description or "{}", "artlang:recipe")
         else:
-            text = json.dumps(json.loads(sidecar.read_text(encoding="utf-8"))["recipe"]) \
+            text = _held_in(sidecar.read_text(encoding="utf-8"), "recipe") \
                 if sidecar.is_file() else None
-    except (OSError, ValueError, KeyError) as failure:
-        raise error(f"cannot read {path}: {failure}", stage=USAGE) from None
-    if text is None:
-        raise error(f"{path} carries no artlang recipe", stage=USAGE,
-                    hint="only pictures written by artlang (PNG text chunks, or a .json sidecar "
-                         "beside other formats) can be reproduced")
-    try:
+        if text is None:
+            raise error(f"{path} carries no artlang recipe", stage=USAGE,
+                        hint="only pictures written by artlang (PNG text chunks, or a .json "
+                             "sidecar beside other formats) can be reproduced")
         return Recipe.from_text(text)
-    except (ValueError, KeyError, TypeError) as failure:
-        raise error(f"the recipe in {path} is damaged: {failure}", stage=USAGE) from None
+    except DamagedRecipe as failure:
+        raise error(f"the recipe in {path.name} is damaged: {failure}", stage=USAGE,
+                    hint="this picture's recipe was altered or cut short; it cannot be "
+                         "reproduced") from None
+    except (OSError, ValueError) as failure:
+        raise error(f"cannot read {path}: {failure}", stage=USAGE) from None
+
+
+def _parsed(text: str):
+    """JSON from a file someone sent: a `DamagedRecipe` for anything that is not JSON, nested
+    too deep included."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise DamagedRecipe("it nests too deeply") from None
+    except ValueError as failure:
+        raise DamagedRecipe(f"it is not JSON ({failure})") from None
+
+
+def _held_in(text: str, key: str) -> str | None:
+    """The recipe held under `key` in a JSON object (a TIFF description, a sidecar), as text."""
+    holder = _parsed(text)
+    if not isinstance(holder, dict) or key not in holder:
+        return None
+    return holder[key] if isinstance(holder[key], str) else json.dumps(holder[key])
 
 
 @dataclass

@@ -177,6 +177,19 @@ def test_a_malicious_pickle_is_refused_and_never_runs(tmp_path, trust):
     assert not marker.exists()
 
 
+def test_a_pickle_of_another_protocol_is_refused_without_torchs_warning(tmp_path):
+    """torch warns on pickle protocol 4 before refusing; the refusal is the whole message."""
+    marker = tmp_path / "pwned"
+    torch.save({"project.0.weight": RunsCode(marker)}, tmp_path / "evil.pth", pickle_protocol=4,
+               _use_new_zipfile_serialization=False)
+    (tmp_path / "evil.json").write_text(GAN.to_json(), encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        message = failure(tmp_path / "evil.pth")
+    assert "refused" in message and "would run code when loaded" in message
+    assert [str(w.message) for w in caught] == [] and not marker.exists()
+
+
 def torchscript(path: Path, config: ModelConfig) -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -267,6 +280,7 @@ def test_integer_weights_are_refused(tmp_path):
     ('{"kind": "gan", "architecture": "dcgan", "image_size": 32}', "missing field 'z_size'"),
     ('{"kind": "gan", "architecture": "dcgan", "image_size": 32, "z_size": 8, "colour": 1}',
      "unknown field 'colour'"),
+    ("[" * 100_000 + "]" * 100_000, "nests too deeply to be a model config"),
 ])
 def test_config_problems_name_the_config_and_the_field(tmp_path, text, expected):
     weights = save_by_hand(tmp_path / "m.safetensors", build(GAN).state_dict(), {})

@@ -3,7 +3,8 @@ each one prints.
 
 Each example in docs/errors.md is a `### heading` followed by the files it needs and one console
 block: the command, what artlang prints, and `[exit N]`. Files are fenced blocks whose info string
-names them: ```` ```art sketch.art ```` (text as written), or ```` ```file NAME KIND [ARG] ```` for a
+names them: ```` ```art sketch.art ```` (text as written), ```` ```recipe NAME.png ```` (a 4x4 PNG
+carrying the block's text as its artlang recipe), or ```` ```file NAME KIND [ARG] ```` for a
 file this tool makes (KIND: `png` of ARG = WxH pixels, `pickle` with code in it, `truncated` model
 weights, `torchscript` that would run code). The command runs in a fresh folder holding those
 files, in-process, and the folder's path prints as /path/to/project.
@@ -55,8 +56,8 @@ def read(text: str) -> list[Example]:
             command, _, printed = body.partition("\n")
             example.command, example.printed = command.removeprefix("$ "), printed
             example.span = (block.start(2), block.end(2))
-        elif len(info) >= 2 and info[0] == "art":
-            example.files.append((info[1], "art", body))
+        elif len(info) >= 2 and info[0] in ("art", "recipe"):
+            example.files.append((info[1], info[0], body))
         elif len(info) >= 3 and info[0] == "file":
             example.files.append((info[1], info[2], " ".join(info[3:])))
     return examples
@@ -83,6 +84,11 @@ def make_file(path: Path, kind: str, argument: str) -> None:
         width, height = (int(n) for n in argument.split("x"))
         ramp = np.linspace(0, 255, width * height, dtype=np.float64).reshape(height, width)
         Image.fromarray(ramp.astype(np.uint8)).save(path)
+    elif kind == "recipe":                  # a picture whose recipe says what the block says
+        from PIL import Image, PngImagePlugin
+        chunks = PngImagePlugin.PngInfo()
+        chunks.add_itxt("artlang:recipe", argument.rstrip("\n"))
+        Image.new("RGB", (4, 4)).save(path, pnginfo=chunks)
     elif kind == "bytes":
         path.write_bytes(argument.encode())
     elif kind == "pickle":                  # a .pt whose unpickling would call os.system

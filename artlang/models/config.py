@@ -104,4 +104,6 @@ class ModelConfig:
             values = json.loads(Path(path).read_text(encoding="utf-8"))
         except json.JSONDecodeError as problem:
             raise ConfigError(f"not JSON ({problem.msg} at line {problem.lineno})") from None
+        except RecursionError:
+            raise ConfigError("it nests too deeply to be a model config") from None
         return cls.from_dict(values)

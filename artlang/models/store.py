@@ -219,7 +219,9 @@ def _read_pickle(data: bytes, path: Path) -> dict:
 
     import torch
     try:
-        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():      # the outcome is ours to report, not torch's warnings
+            warnings.simplefilter("ignore")
+            state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise _fail(f"refused: {_named(path)} would run code when loaded (it pickles more than "
                     "tensors)",
