@@ -6,6 +6,7 @@ import http.client
 import json
 import socket
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -61,16 +62,34 @@ def server(state, controller):
     server.stop()
 
 
-def request(server, method, path, body=None):
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+def page_headers(server) -> dict:
+    """The headers the preview page's own fetch() sends with a POST."""
+    return {"Origin": f"http://127.0.0.1:{server.port}", "X-Artlang-Token": server.token,
+            "Content-Type": "application/json"}
+
+
+def request(server, method, path, body=None, headers=None, timeout=5):
+    """One request on a fresh connection; a POST carries the page's headers unless `headers`."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
     try:
-        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if headers is None:
+            headers = page_headers(server) if method == "POST" else {}
         data = json.dumps(body).encode() if isinstance(body, dict) else body
         connection.request(method, path, body=data, headers=headers)
         response = connection.getresponse()
         return response.status, response.headers, response.read()
     finally:
         connection.close()
+
+
+def raw_request(server, request_bytes: bytes, timeout=1.0) -> bytes:
+    """Send bytes as they are; the whole answer, up to the server closing the connection."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as connection:
+        connection.sendall(request_bytes)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+        return answer
 
 
 class EventStream:
@@ -232,7 +251,7 @@ def test_a_malformed_param_post_is_400(server, controller, body):
 
 
 def test_reset_and_unknown_posts(server, controller):
-    assert request(server, "POST", "/params/reset", b"")[0] == 204
+    assert request(server, "POST", "/params/reset", b"{}")[0] == 204
     assert controller.calls == [("reset",)]
     assert request(server, "POST", "/elsewhere", b"{}")[0] == 404
 
@@ -313,3 +332,173 @@ def test_stop_waits_for_a_request_in_progress(state, controller):
     assert set(threading.enumerate()) - {poster} == before
     poster.join(5)
     assert answers == [204]
+
+
+# ── who may ask: the Host, the Origin, the token, the body ──────────────────────────────────────
+@pytest.mark.parametrize("host", ["evil.example.com", "evil.example.com:{port}",
+                                  "127.0.0.1.evil.example.com:{port}", "localhost", "127.0.0.1",
+                                  "127.0.0.1:1", "localhost:{port}0", "192.168.1.5:{port}", ""])
+@pytest.mark.parametrize("path", ["/", "/state", "/frame/1/0.png", "/events"])
+def test_a_foreign_host_is_refused(server, state, host, path):
+    """DNS rebinding: a page of evil.example.com resolving to 127.0.0.1 reads nothing."""
+    publish(state, png(1.0))
+    status, headers, body = request(server, "GET", path,
+                                    headers={"Host": host.format(port=server.port)})
+    assert status in (400, 421) and headers["Content-Type"] == "application/json"
+    assert "sketch.art" not in body.decode() and "error" in json.loads(body)
+
+
+def test_a_foreign_host_cannot_post(server, controller):
+    headers = {**page_headers(server), "Host": f"evil.example.com:{server.port}"}
+    assert request(server, "POST", "/params", {"name": "radius", "value": 0.5}, headers)[0] == 421
+    assert controller.calls == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LocalHost:{port}",
+                                  "[::1]:{port}"])
+def test_the_loopback_names_are_accepted(server, host):
+    host = host.format(port=server.port)
+    assert request(server, "GET", "/state", headers={"Host": host})[0] == 200
+    origin = "http://" + host.lower()
+    headers = {**page_headers(server), "Host": host, "Origin": origin}
+    assert request(server, "POST", "/params", {"name": "radius", "value": 0.5}, headers)[0] == 204
+
+
+def test_a_request_without_a_host_is_refused(server):
+    answer = raw_request(server, b"GET /state HTTP/1.0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"sketch.art" not in answer
+
+
+@pytest.mark.parametrize("origin", [None, "null", "http://evil.example.com",
+                                    "http://evil.example.com:{port}", "http://127.0.0.1:1",
+                                    "https://127.0.0.1:{port}", "http://127.0.0.1:{port}/path",
+                                    "http://127.0.0.1:{port}@evil.example.com"])
+@pytest.mark.parametrize("path", ["/params", "/params/reset"])
+def test_a_post_without_the_page_origin_is_refused(server, controller, origin, path):
+    headers = {key: value for key, value in page_headers(server).items() if key != "Origin"}
+    if origin is not None:
+        headers["Origin"] = origin.format(port=server.port)
+    status, _, body = request(server, "POST", path, {"name": "radius", "value": 0.5}, headers)
+    assert status == 403 and "error" in json.loads(body)
+    assert controller.calls == []
+
+
+def test_a_get_from_another_origin_is_refused(server):
+    origin = {"Origin": "http://evil.example.com"}
+    status, _, body = request(server, "GET", "/state", headers=origin)
+    assert status == 403 and "sketch.art" not in body.decode()
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "text/plain;charset=UTF-8",
+                                          "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x", "application/jsonp"])
+def test_a_post_that_is_not_declared_json_is_415(server, controller, content_type):
+    """A cross-site <form> or a "simple" fetch can only send these; none may change a param."""
+    headers = {key: value for key, value in page_headers(server).items() if key != "Content-Type"}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    status, _, body = request(server, "POST", "/params", {"name": "radius", "value": 0.5}, headers)
+    assert status == 415 and "error" in json.loads(body)
+    assert controller.calls == []
+
+
+def test_json_with_a_charset_is_accepted(server, controller):
+    headers = {**page_headers(server), "Content-Type": "application/json; charset=utf-8"}
+    assert request(server, "POST", "/params", {"name": "radius", "value": 0.5}, headers)[0] == 204
+
+
+@pytest.mark.parametrize("token", [None, "", "wrong", "token+x", "token-last", "tökén"])
+def test_a_post_without_the_session_token_is_refused(server, controller, token):
+    headers = {key: value for key, value in page_headers(server).items()
+               if key != "X-Artlang-Token"}
+    if token is not None:
+        headers["X-Artlang-Token"] = {"token+x": server.token + "x",
+                                      "token-last": server.token[:-1]}.get(token, token)
+    status, _, body = request(server, "POST", "/params", {"name": "radius", "value": 0.5}, headers)
+    assert status == 403 and "error" in json.loads(body)
+    assert controller.calls == []
+
+
+def test_the_page_carries_its_server_token(server, state, controller):
+    page = request(server, "GET", "/")[2].decode()
+    assert len(server.token) >= 32 and f'content="{server.token}"' in page
+    assert f'content="{server.server_id}"' in page
+    with PreviewServer(state, controller, port=0) as other:
+        assert other.token != server.token
+        assert server.token not in request(other, "GET", "/")[2].decode()
+
+
+def test_answers_refuse_to_be_framed_or_sniffed(server, state):
+    publish(state, png(1.0))
+    _, headers, _ = request(server, "GET", "/")
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    for path in ("/", "/state", "/frame/1/0.png", "/missing"):
+        _, headers, _ = request(server, "GET", path)
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+
+
+NESTED = b"[" * preview.MAX_BODY_BYTES          # json.loads raises RecursionError
+@pytest.mark.parametrize("body", [NESTED, b'{"name": "radius", "value": ' + NESTED[:-40] + b"}",
+                                  b'{"name": "radius", "value": NaN}',
+                                  b'{"name": "radius", "value": Infinity}',
+                                  b'{"name": "radius", "value": 1e999}',
+                                  b'{"name": "radius", "value": ' + b"9" * 5000 + b"}",
+                                  b"\xff\xfe not utf-8", b""])
+def test_a_malformed_body_is_400_at_once(server, controller, body):
+    status, _, answer = request(server, "POST", "/params", body, timeout=1.0)
+    assert status == 400 and "error" in json.loads(answer)
+    assert controller.calls == []
+
+
+def head(server, path, length: str | None, body=b"") -> bytes:
+    lines = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
+             f"Origin: http://127.0.0.1:{server.port}", f"X-Artlang-Token: {server.token}",
+             "Content-Type: application/json"] + ([f"Content-Length: {length}"] if length else [])
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+@pytest.mark.parametrize("length, status", [(None, 411), ("-1", 400), ("ten", 400),
+                                            ("0x10", 400), (str(10**30), 413),
+                                            (str(preview.MAX_BODY_BYTES + 1), 413)])
+def test_a_bad_content_length_is_refused_at_once(server, controller, length, status):
+    answer = raw_request(server, head(server, "/params", length))
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode())
+    assert b"Connection: close" in answer
+    assert controller.calls == []
+
+
+def test_a_body_of_the_largest_size_is_read(server, controller):
+    body = json.dumps({"name": "radius", "value": 0.5}).encode()
+    body += b" " * (preview.MAX_BODY_BYTES - len(body))
+    assert request(server, "POST", "/params", body)[0] == 204
+
+
+def connection_threads() -> int:
+    return sum(thread.name == "artlang-preview-connection" for thread in threading.enumerate())
+
+
+def test_an_event_stream_ends_soon_after_its_client_leaves(server):
+    before = connection_threads()
+    stream = EventStream(server)
+    stream.next_state()
+    assert connection_threads() == before + 1
+    stream.response.close()
+    stream.close()
+    deadline = time.monotonic() + 1.0
+    while connection_threads() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert connection_threads() == before, "the stream's thread outlived its client by 1 s"
+
+
+def test_listening_on_every_address_accepts_ip_addresses_but_never_other_names(state, controller):
+    """`--host 0.0.0.0` is for other machines, which know it by its IP address; a domain name may
+    still be a rebinding."""
+    everywhere = PreviewServer(state, controller, host="0.0.0.0", port=8421)
+    for host in ("192.168.1.5:8421", "[fe80::1]:8421", "localhost:8421", "0.0.0.0:8421"):
+        assert everywhere.names_this_server(host), host
+    for host in ("evil.example.com:8421", "192.168.1.5:8422", "192.168.1.5", "user@127.0.0.1:8421"):
+        assert not everywhere.names_this_server(host), host
+    loopback = PreviewServer(state, controller, port=8421)
+    assert not loopback.names_this_server("192.168.1.5:8421")

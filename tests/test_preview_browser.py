@@ -1,5 +1,6 @@
 """`artlang watch` end to end in a real headless chromium: the preview shows the image, follows
-edits, shows and clears errors, and its param slider re-renders the sketch; Ctrl-C ends it all.
+edits, shows and clears errors, and its param slider and reset button re-render the sketch (the
+page's POSTs pass the server's Host, Origin and token checks); Ctrl-C ends it all.
 
 Skipped when /usr/bin/chromium or the playwright package is missing, except under CI (where the
 environment variable CI is set), where that is a failure."""
@@ -170,6 +171,12 @@ def test_the_preview_follows_the_sketch(browser, watch, sketch):
     with Image.open(sketch.with_suffix(".png")) as written:
         assert list(written.convert("RGBA").getpixel(EDGE)) == BLUE
     expect(page.locator("#status")).not_to_contain_text("disconnected")
+
+    # reset: back to the sketch's radius (the page's POSTs carry its token)
+    large = shown(EDGE)
+    page.locator("#reset-params").click()
+    shown_once(CLEAR, at=EDGE, after=large["generation"])
+    expect(page.locator(".param-error")).to_be_hidden()
 
     # Ctrl-C: the command ends promptly and cleanly, with the page still connected
     watch.process.send_signal(signal.SIGINT)
