@@ -6,7 +6,9 @@ forever, since both branches of a conditional are computed over the whole canvas
 """
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from . import ast, ir
 from .blend import BLEND_MODES
 from .builtins import load_all
 from .builtins.table import ABSENT, KIND_NAMES, Builtin, BuiltinValue
-from .errors import CHECK, ArtError, Diagnostic, Note, did_you_mean
+from .errors import CHECK, MAX_SHOWN_DIAGNOSTICS, ArtError, Diagnostic, Note, did_you_mean
 from .project import LoadedModules, ProjectFiles
 
 VECTORISH = ("num", "vec2", "color")
@@ -85,12 +87,12 @@ class Scope:
             scope = scope.parent
         return None
 
-    def visible(self) -> set[str]:
-        names, scope = set(), self
+    def visible(self) -> Iterator[str]:
+        """The names this scope sees, its own then its parents' (read only when a hint is wanted)."""
+        scope = self
         while scope is not None:
-            names |= set(scope.names)
+            yield from scope.names
             scope = scope.parent
-        return names
 
 
 @dataclass
@@ -112,6 +114,7 @@ class Checker:
         self.files = files
         self.builtins = load_all()
         self.diagnostics: list[Diagnostic] = []
+        self.reported: set[tuple] = set()       # (message, span) of each diagnostic, to report it once
         self.warnings: list[Diagnostic] = []
         self.module_scopes: dict[str, ModuleScope] = {}
         self.function_stack: list[int] = []
@@ -124,10 +127,17 @@ class Checker:
     def report(self, message, span, hint=None, label=None, notes=(), site: _Site | None = None):
         if site is not None and site.calls:
             notes = tuple(notes) + tuple(Note("in the function called here", s) for s in site.calls)
-        diagnostic = Diagnostic(message, span, hint, label, tuple(notes))
-        if all((d.message, d.span) != (message, span) for d in self.diagnostics):
-            self.diagnostics.append(diagnostic)
+        if (message, span) not in self.reported:
+            self.reported.add((message, span))
+            self.diagnostics.append(Diagnostic(message, span, hint, label, tuple(notes)))
         raise _Reported
+
+    def suggest(self, word: str, candidates: Iterable[str]) -> str | None:
+        """A "did you mean" for the next diagnostic, or None once no more diagnostics are shown:
+        a sketch with thousands of mistakes gets hints for the ones it reads, in linear time."""
+        if len(self.diagnostics) >= MAX_SHOWN_DIAGNOSTICS:
+            return None
+        return did_you_mean(word, candidates)
 
     def attempt(self, action, *arguments):
         try:
@@ -306,7 +316,7 @@ class Checker:
         node = self.as_colour(self.expression(statement.value, scope, site), statement.value.span)
         if statement.blend not in BLEND_MODES:
             self.report(f"unknown blend mode `{statement.blend}`", statement.blend_span,
-                        did_you_mean(statement.blend, BLEND_MODES)
+                        self.suggest(statement.blend, BLEND_MODES)
                         or "blend modes: " + ", ".join(BLEND_MODES))
         opacity = None
         if statement.opacity is not None:
@@ -362,7 +372,7 @@ class Checker:
             self.resolve_names(child, scope)
 
     def unknown_name(self, name: str, span, scope: Scope):
-        hint = did_you_mean(name, scope.visible() | set(self.builtins))
+        hint = self.suggest(name, itertools.chain(scope.visible(), self.builtins))
         self.report(f"unknown name `{name}`", span, hint, label="not defined")
 
     # ── expressions ────────────────────────────────────────────────────────────────────────────
@@ -482,7 +492,7 @@ class Checker:
                 found = binding.scope.names.get(node.name)
                 if found is None:
                     self.report(f"module `{node.target.name}` has no `{node.name}`", node.name_span,
-                                did_you_mean(node.name, binding.scope.names))
+                                self.suggest(node.name, binding.scope.names))
                 return found
         return None
 
@@ -606,7 +616,7 @@ class Checker:
             seen_keyword = True
             if argument.keyword not in by_keyword:
                 self.report(f"`{name}` has no parameter `{argument.keyword}`", argument.span,
-                            did_you_mean(argument.keyword, by_keyword) or f"the signature is {signature}")
+                            self.suggest(argument.keyword, by_keyword) or f"the signature is {signature}")
             if argument.keyword in bound:
                 self.report(f"`{argument.keyword}` is given twice", argument.span)
             bound[argument.keyword] = argument
@@ -679,7 +689,7 @@ class Checker:
                         "use a number or a param here, not something that depends on uv or noise")
         if param.choices is not None and value.value not in param.choices:
             self.report(f"{where} must be one of " + ", ".join(f'"{c}"' for c in param.choices)
-                        + f"; got \"{value.value}\"", span, did_you_mean(value.value, param.choices))
+                        + f"; got \"{value.value}\"", span, self.suggest(value.value, param.choices))
         if param.path:
             resolved = self.files.resolve(value.value, Path(span.file).resolve(), value.span, builtin.name)
             value = ir.Const("string", value.span, value=str(resolved))

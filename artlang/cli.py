@@ -12,14 +12,15 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .errors import CHECK, RUNTIME, SYNTAX, USAGE, ArtError, SourceCache, format_diagnostic
+from .errors import CHECK, RUNTIME, SYNTAX, USAGE, ArtError, SourceCache, format_diagnostic, format_failure
 
 EXIT_OK = 0
 EXIT_SKETCH_ERROR = 1      # the sketch has a syntax or check error
 EXIT_USAGE = 2             # the command line is wrong (bad flag, unknown --param, value out of range)
 EXIT_RUNTIME = 3           # the render failed (unreadable image, out of memory, cannot write)
 EXIT_INTERNAL = 70         # a bug in artlang
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130     # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143      # SIGTERM (kill, timeout, CI cancellation, systemd): 128 + 15, as a shell says
 EXIT_CODES = {SYNTAX: EXIT_SKETCH_ERROR, CHECK: EXIT_SKETCH_ERROR, USAGE: EXIT_USAGE,
               RUNTIME: EXIT_RUNTIME}
 
@@ -34,7 +35,7 @@ artlang turns small .art sketches into images.
   artlang builtins fbm
 
 Exit codes: 0 ok, 1 the sketch has an error, 2 usage error, 3 the render failed,
-70 internal error (please report it)."""
+70 internal error (please report it), 130 Ctrl-C, 143 stopped by SIGTERM."""
 
 RENDER_HELP = """\
 examples:
@@ -311,10 +312,11 @@ def _render_tiled(program, arguments, target: Path, limits, started: float, out)
 
 
 def command_check(arguments, out) -> int:
-    from .render import canvas_size
+    from .render import canvas_size, frame_count
     program = _load(arguments)
     _print_warnings(program, out)
     canvas_size(program, None, _limits(arguments), tiled=True)
+    frame_count(program, _limits(arguments))
     settings = program.settings
     print(f"{arguments.file}: ok ({settings.width} x {settings.height}, {settings.frames} frame"
           f"{'s' if settings.frames != 1 else ''}, {len(program.params)} param"
@@ -431,6 +433,14 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, stopping a command the way Ctrl-C does (exit `EXIT_TERMINATED`)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
 def _shown(path: Path) -> str:
     try:
         return os.path.relpath(path)
@@ -468,6 +478,16 @@ class _WatchPrinter:
 
 
 def command_export(arguments, out) -> int:
+    """SIGTERM stops an export as Ctrl-C does: its workers end, the frames written are kept."""
+    import signal
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _export(arguments, out)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _export(arguments, out) -> int:
     from . import export
     from .encoders import format_for
     from .errors import error
@@ -476,17 +496,18 @@ def command_export(arguments, out) -> int:
     if arguments.workers < 1:
         raise error("--workers needs at least 1", stage=USAGE)
     format = format_for(arguments.output, arguments.bits)
+    limits = _limits(arguments)
     seeds = export.parse_seeds(arguments.seed) if arguments.seed else None
-    params = {name: export.parse_values(name, text) for name, text in arguments.param}
+    params = {name: export.parse_values(name, text, limits) for name, text in arguments.param}
     if arguments.dataset is not None:
         if arguments.dataset < 1:
             raise error("--dataset needs at least 1", stage=USAGE)
-        variations = export.dataset(arguments.dataset, seeds[0] if seeds else 0, params)
+        variations = export.dataset(arguments.dataset, seeds[0] if seeds else 0, params, limits)
     else:
-        variations = export.sweep(seeds, params)
+        variations = export.sweep(seeds, params, limits)
     job = export.Job(arguments.file, arguments.output, format=format, variations=variations,
                      frames=_frame_range(arguments.frames), size=arguments.size,
-                     quality=arguments.quality, root=arguments.root, limits=_limits(arguments),
+                     quality=arguments.quality, root=arguments.root, limits=limits,
                      trust=arguments.trust)
     backend = _backend(arguments)
     try:
@@ -524,14 +545,14 @@ def _run_export(job, backend, arguments, out) -> int:
     return EXIT_OK
 
 
-def _frame_range(text: str | None) -> list[int] | None:
+def _frame_range(text: str | None) -> range | list[int] | None:
     if text is None:
         return None
     from .errors import error
     try:
         if ".." in text:
             first, last = (int(part) for part in text.split(".."))
-            frames = list(range(first, last + 1))
+            frames = range(first, last + 1)          # checked by the job before it is listed
         else:
             frames = [int(part) for part in text.split(",")]
     except ValueError:
@@ -638,15 +659,11 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[arguments.command](arguments, sys.stdout)
     except ArtError as failure:
         sources = getattr(failure, "sources", None) or sources
-        for diagnostic in failure.diagnostics:
-            print(format_diagnostic(diagnostic, sources), file=sys.stderr)
-        count = len(failure.diagnostics)
-        if count > 1:
-            print(f"{count} errors", file=sys.stderr)
+        print(format_failure(failure, sources), file=sys.stderr)
         return EXIT_CODES[failure.stage]
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
     except Exception:  # the runner boundary: a bug in artlang, not in the sketch
         report = Path(tempfile.gettempdir()) / f"artlang-crash-{os.getpid()}.txt"
         report.write_text(traceback.format_exc(), encoding="utf-8")

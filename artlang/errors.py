@@ -6,6 +6,7 @@ turns them into text with `format_diagnostic` and picks an exit code from `ArtEr
 from __future__ import annotations
 
 import difflib
+import heapq
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -13,6 +14,12 @@ from .ast import Span
 
 # Which stage of the pipeline a failure belongs to decides the exit code (see cli.EXIT_CODES).
 SYNTAX, CHECK, USAGE, RUNTIME = "syntax", "check", "usage", "runtime"
+
+# A failure lists this many diagnostics and counts the rest: nobody reads thirty thousand, and
+# the checker spends no time suggesting names for diagnostics that are not shown.
+MAX_SHOWN_DIAGNOSTICS = 50
+# A "did you mean" compares the misspelt name with at most this many names (see `did_you_mean`).
+MAX_SUGGESTION_CANDIDATES = 1000
 
 
 @dataclass(frozen=True)
@@ -54,16 +61,37 @@ def error(message: str, span: Span | None = None, *, stage: str, hint: str | Non
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidates to a misspelt `word`, or None.
 
+    It compares `word` with at most `MAX_SUGGESTION_CANDIDATES` names, those nearest to it in length,
+    so one suggestion costs little more in a scope of thirty thousand names than in one of ten.
+
     >>> did_you_mean("fmb", ["fbm", "floor", "fract"])
     'did you mean `fbm`?'
     """
-    close = difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=0.6)
-    if not close:
-        lowered = {c.lower(): c for c in candidates}
-        close = [lowered[word.lower()]] if word.lower() in lowered else []
+    by_length: dict[int, list[str]] = {}
+    for name in set(candidates):
+        by_length.setdefault(len(name), []).append(name)
+    close = difflib.get_close_matches(word, _nearest_in_length(word, by_length), n=3, cutoff=0.6)
+    if not close:           # the same name in other capitals, e.g. `FBM`
+        close = sorted(c for c in by_length.get(len(word), ()) if c.lower() == word.lower())[:1]
     if not close:
         return None
     return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
+
+
+def _nearest_in_length(word: str, by_length: dict[int, list[str]]) -> list[str]:
+    """Up to `MAX_SUGGESTION_CANDIDATES` names, the lengths nearest to `word`'s first; from a length
+    with more names than room, those starting with `word`'s first letter, then alphabetically."""
+    chosen: list[str] = []
+    for length in sorted(by_length, key=lambda n: (abs(n - len(word)), n)):
+        names, room = by_length[length], MAX_SUGGESTION_CANDIDATES - len(chosen)
+        if len(names) > room:
+            same_start = [n for n in names if n[:1] == word[:1]]
+            others = [n for n in names if n[:1] != word[:1]]
+            names = heapq.nsmallest(room, same_start) + heapq.nsmallest(room, others)
+        chosen += names[:room]
+        if len(chosen) == MAX_SUGGESTION_CANDIDATES:
+            break
+    return chosen
 
 
 @dataclass
@@ -71,20 +99,25 @@ class SourceCache:
     """Source text by file name, so diagnostics can quote the offending line."""
 
     texts: dict[str, str] = field(default_factory=dict)
+    # each text split once, so quoting many diagnostics costs one pass over the file, not one each
+    lines_by_file: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, file: str, text: str) -> None:
         self.texts[file] = text
+        self.lines_by_file.pop(file, None)
 
     def line(self, file: str, number: int) -> str | None:
-        text = self.texts.get(file)
-        if text is None:
-            try:
-                with open(file, encoding="utf-8") as handle:
-                    text = handle.read()
-            except (OSError, UnicodeDecodeError):
-                return None
-            self.texts[file] = text
-        lines = text.splitlines()
+        lines = self.lines_by_file.get(file)
+        if lines is None:
+            text = self.texts.get(file)
+            if text is None:
+                try:
+                    with open(file, encoding="utf-8") as handle:
+                        text = handle.read()
+                except (OSError, UnicodeDecodeError):
+                    return None
+                self.texts[file] = text
+            lines = self.lines_by_file[file] = text.splitlines()
         return lines[number - 1] if 0 < number <= len(lines) else None
 
 
@@ -119,4 +152,18 @@ def format_diagnostic(diagnostic: Diagnostic, sources: SourceCache) -> str:
             out.append(f"  note: {note.message}")
     if diagnostic.hint:
         out.append(f"  hint: {diagnostic.hint}")
+    return "\n".join(out)
+
+
+def format_failure(failure: ArtError, sources: SourceCache) -> str:
+    """Every diagnostic of `failure` up to `MAX_SHOWN_DIAGNOSTICS`, then how many there are and how
+    many were not shown."""
+    shown = failure.diagnostics[:MAX_SHOWN_DIAGNOSTICS]
+    out = [format_diagnostic(diagnostic, sources) for diagnostic in shown]
+    count = len(failure.diagnostics)
+    if count > len(shown):
+        out.append(f"{count:,} errors: the first {len(shown)} are shown, "
+                   f"{count - len(shown):,} more are not")
+    elif count > 1:
+        out.append(f"{count} errors")
     return "\n".join(out)

@@ -22,7 +22,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -68,10 +68,10 @@ def _check_output_settings(format: str, quality, fps: float) -> None:
                     stage=USAGE, hint="export .webp or .mp4, or lower the sketch's fps")
 
 
-def parse_seeds(text: str) -> list[int]:
-    """`7`, `1,5,9` or the inclusive range `0..99`.
+def parse_seeds(text: str) -> Sequence[int]:
+    """`7`, `1,5,9` or the inclusive range `0..99` (a `range`: counted before it is listed).
 
-    >>> parse_seeds("0..3"), parse_seeds("4,2")
+    >>> list(parse_seeds("0..3")), parse_seeds("4,2")
     ([0, 1, 2, 3], [4, 2])
     """
     try:
@@ -79,16 +79,17 @@ def parse_seeds(text: str) -> list[int]:
             low, high = (int(part) for part in text.split(".."))
             if high < low:
                 raise ValueError
-            return list(range(low, high + 1))
+            return range(low, high + 1)
         return [int(part) for part in text.split(",")]
     except ValueError:
         raise error(f"--seed {text}: expected a seed (7), a list (1,5,9) or a range (0..99)",
                     stage=USAGE) from None
 
 
-def parse_values(name: str, text: str) -> list | tuple:
+def parse_values(name: str, text: str, limits: Limits | None = None) -> list | tuple:
     """A param's values in a sweep: `3`, `a,b,c`, `1..5:5` (five evenly spaced, ends included),
     or `1..5` without a count: a range sampled at random (for data sets), as ("random", 1, 5).
+    A count over the export-frames limit is refused before the values are made.
 
     >>> parse_values("s", "1..2:3"), parse_values("s", "1..5")
     ([1.0, 1.5, 2.0], ('random', 1.0, 5.0))
@@ -102,6 +103,7 @@ def parse_values(name: str, text: str) -> list | tuple:
             count = int(count)
             if count < 1:
                 raise ValueError
+            (limits or Limits.from_environment()).check_export_frames(count)
             return [float(v) for v in np.linspace(low, high, count)] if count > 1 else [low]
     except ValueError:
         raise error(f"--param {name}={text}: expected VALUE, V1,V2,..., LOW..HIGH:COUNT or LOW..HIGH",
@@ -116,22 +118,28 @@ def _number_or_text(text: str):
         return text.strip()
 
 
-def sweep(seeds: list[int] | None, params: dict[str, list]) -> list[Variation]:
-    """Every combination of the seeds and param values (a random range is not allowed here)."""
+def sweep(seeds: Sequence[int] | None, params: dict[str, list],
+          limits: Limits | None = None) -> list[Variation]:
+    """Every combination of the seeds and param values (a random range is not allowed here),
+    counted against the export-frames limit before any is made."""
     for name, values in params.items():
         if isinstance(values, tuple):
             raise error(f"--param {name}: give a count to sweep a range (LOW..HIGH:COUNT); a range "
                         "without one is sampled at random, in --dataset mode", stage=USAGE)
     names = list(params)
+    (limits or Limits.from_environment()).check_export_frames(
+        math.prod([len(seeds or [None]), *(len(values) for values in params.values())]))
     combos = itertools.product(seeds or [None], *(params[n] for n in names))
     return [Variation(seed, tuple(zip(names, values)), index)
             for index, (seed, *values) in enumerate(combos)]
 
 
-def dataset(count: int, first_seed: int, params: dict[str, list | tuple]) -> list[Variation]:
+def dataset(count: int, first_seed: int, params: dict[str, list | tuple],
+            limits: Limits | None = None) -> list[Variation]:
     """`count` variations with seeds `first_seed`, `first_seed + 1`, ...; params given as a range
     are drawn uniformly from it, lists are drawn from, single values kept (all seeded: the same
     command gives the same data set)."""
+    (limits or Limits.from_environment()).check_export_frames(count)
     variations = []
     for index in range(count):
         generator = np.random.default_rng([first_seed, index])
@@ -234,14 +242,25 @@ class Result:
     seconds: float = 0.0
 
 
+def _frames_inside(frames: Sequence[int], count: int) -> list[int]:
+    """`frames` as a list, once each is known to be one of the animation's `count` frames (which
+    are within the frame limit). The first frame outside stops the check, so a range as long as
+    `0..1000000000` is refused after at most `count` steps, before any list of it is made."""
+    outside = next((frame for frame in frames if not 0 <= frame < count), None)
+    if outside is not None:
+        raise error(f"frame {outside} is outside the animation (frames 0..{count - 1})", stage=USAGE)
+    return list(frames)
+
+
 class Job:
     """An export: which units, where their bytes go, and how the outputs are assembled."""
 
     def __init__(self, sketch: Path, output: Path, *, format: str, variations: list[Variation],
-                 frames: list[int] | None = None, size=None, quality=None, root=None,
+                 frames: Sequence[int] | None = None, size=None, quality=None, root=None,
                  limits: Limits | None = None, trust: bool = False):
+        """`frames`: which frames (a `range` or a list); all of them by default."""
         from .encoders import FORMATS
-        from .render import Renderer, load_sketch
+        from .render import Renderer, frame_count, load_sketch
         self.sketch, self.output, self.format = Path(sketch), Path(output), format
         self.kind = FORMATS[format].kind
         self.quality, self.limits = quality, limits or Limits.from_environment()
@@ -253,13 +272,12 @@ class Job:
             isinstance(node, ir.BuiltinCall) and node.builtin.lookahead and node.animated
             for node in ir.reachable(self.program)) else 1
         self.fps = settings.fps
-        self.frames = list(range(settings.frames)) if frames is None else frames
-        for frame in self.frames:
-            if not 0 <= frame < settings.frames:
-                raise error(f"frame {frame} is outside the animation (frames 0..{settings.frames - 1})",
-                            stage=USAGE)
+        count = frame_count(self.program, self.limits)       # before anything grows with it
+        self.frames = _frames_inside(range(count) if frames is None else frames, count)
+        self.limits.check_export_frames(len(variations), len(self.frames))
         self.variations = variations
         self.units: list[Unit] = []
+        self._units_of: dict[int, list[Unit]] = {}       # id(variation) -> its units, in frame order
         self._image_bytes: dict[str, bytes] = {}
         _check_output_settings(format, quality, self.fps)
         many = len(variations) > 1
@@ -278,6 +296,7 @@ class Job:
                         "animation": self.format if self.kind == "animation" else None,
                         "trust": trust}
                 self.units.append(Unit(variation, frame, self.unit_path(variation, frame, many), spec))
+                self._units_of.setdefault(id(variation), []).append(self.units[-1])
         targets = [unit.target for unit in self.units]
         if len(set(targets)) != len(targets):
             raise error("two variations would write the same file", stage=USAGE,
@@ -325,7 +344,8 @@ class Job:
                     leftover.unlink(missing_ok=True)
 
     def variation_units(self, variation: Variation) -> list[Unit]:
-        return [unit for unit in self.units if unit.variation is variation]
+        """Its units, looked up (an animation asks for them at every frame it receives)."""
+        return self._units_of[id(variation)]
 
     def animation_key(self, variation: Variation) -> str:
         """What an animation file was made from: its frames' recipes, format, quality, fps."""
@@ -340,7 +360,7 @@ class Job:
         try:
             return target.is_file() and json.loads(sidecar.read_text())["job"] == \
                 self.animation_key(variation)
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):   # foreign or damaged
             return False
 
     # running ──────────────────────────────────────────────────────────────────────────────────
@@ -595,7 +615,11 @@ class ProcessBackend(Backend):
 
     The workers are forked at once, before any unit is drawn: each loads the sketch's compiled
     kernels itself, at the same time as the others (drawing the first unit here first, so they
-    would inherit the kernels, left the other cores idle for that long)."""
+    would inherit the kernels, left the other cores idle for that long).
+
+    The workers end with this process however it ends, SIGKILL included (`_end_with`). On Linux
+    the kernel ends them when the *thread* that forked them ends: run a job from the main thread,
+    or from one that outlives the job."""
 
     def __init__(self, workers: int):
         self.workers = workers
@@ -608,7 +632,7 @@ class ProcessBackend(Backend):
         threads = max(1, (os.cpu_count() or 1) // self.workers)
         self.pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=context,
                                                            initializer=_worker_setup,
-                                                           initargs=(threads,))
+                                                           initargs=(threads, os.getpid()))
 
     def run(self, function, items, spec_of):
         import concurrent.futures
@@ -640,11 +664,39 @@ class ProcessBackend(Backend):
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _worker_setup(threads: int) -> None:
+def _worker_setup(threads: int, parent: int) -> None:
     import signal
-    signal.signal(signal.SIGINT, signal.SIG_IGN)        # Ctrl-C is the parent's to handle
+    for stop in (signal.SIGINT, signal.SIGTERM):        # Ctrl-C, and `timeout` or systemd signalling
+        signal.signal(stop, signal.SIG_IGN)             # the whole group, are the parent's to handle
+    _end_with(parent)
     from multiprocessing import util                    # forked workers skip atexit
     util.Finalize(None, _forget_renderers, exitpriority=10)
     from .threads import set_threads
     set_threads(threads)
 
+
+PR_SET_PDEATHSIG = 1           # prctl(2): the signal this process gets when its parent thread ends
+
+
+def _end_with(parent: int) -> None:
+    """End this worker as soon as the process `parent` ends, however it ends (SIGKILL gives it no
+    chance to end its workers itself). On Linux the kernel sends SIGKILL then (PR_SET_PDEATHSIG;
+    if the parent ended before that was set, this process has been adopted by another already);
+    everywhere, a thread waiting on the parent's sentinel (readable once the parent is gone)
+    ends the process too."""
+    import multiprocessing
+    import signal
+    import threading
+    if sys.platform.startswith("linux"):
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+    sentinel = multiprocessing.parent_process().sentinel
+
+    def watch() -> None:
+        from multiprocessing.connection import wait
+        wait([sentinel])
+        _forget_renderers()
+        os._exit(1)
+    threading.Thread(target=watch, name="artlang-parent-watch", daemon=True).start()

@@ -34,6 +34,9 @@ class Limits:
     max_tiled_pixels: int = _limit(
         1 << 30, "pixels of a canvas drawn in tiles and streamed to a .png or .tif (32768 x 32768)")
     max_frames: int = _limit(100_000, "frames of an animation (55 minutes at 30 fps)")
+    max_export_frames: int = _limit(
+        1_000_000, "frames one export renders in all: the frames of each variation (every seed "
+                   "and param value of a sweep, or each picture of --dataset N)")
     max_frame_seconds: float = _limit(
         600.0, "seconds one frame (or one tile) may take; checked between built-in calls")
     max_call_depth: int = _limit(64, "user functions called inside one another")
@@ -85,6 +88,16 @@ class Limits:
                             hint=did_you_mean(name, by_name) or "`artlang limits` lists them")
             limits = dataclasses.replace(limits, **{limit.name: _value(limit, text, "--limit " + name)})
         return limits
+
+    def check_export_frames(self, variations: int, frames: int = 1) -> None:
+        """Refuse an export of `variations` x `frames` frames over `max_export_frames`, before any
+        list of them is made."""
+        if variations * frames > self.max_export_frames:
+            what = f"{variations:,} variations" + (f" of {frames:,} frames" if frames > 1 else "")
+            raise error(f"the export would render {variations * frames:,} frames ({what}), over "
+                        f"the limit of {self.max_export_frames:,}", stage=USAGE,
+                        hint="fewer seeds, param values or frames, or raise the limit: "
+                             "--limit export-frames=N")
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

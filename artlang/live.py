@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import ir
 from .context import RenderCancelled
-from .errors import USAGE, ArtError, SourceCache, error, format_diagnostic
+from .errors import USAGE, ArtError, SourceCache, error, format_failure
 from .limits import Limits
 from .project import ProjectFiles
 from .writers import encode_png_fast, write_bytes
@@ -111,10 +111,7 @@ class Outcome:
 
 
 def describe_failure(failure: ArtError, sources: SourceCache | None) -> str:
-    text = "\n".join(format_diagnostic(d, sources or SourceCache()) for d in failure.diagnostics)
-    if len(failure.diagnostics) > 1:
-        text += f"\n{len(failure.diagnostics)} errors"
-    return text
+    return format_failure(failure, sources or SourceCache())
 
 
 class LiveState:
@@ -263,8 +260,13 @@ class LiveSession:
         return everything.hexdigest(), data.hexdigest()
 
     # rendering ──────────────────────────────────────────────────────────────────────────────────
-    def render(self, cancelled=None) -> Outcome:
-        """Render the sketch as it is on disk now, unless nothing it reads has changed."""
+    def render(self, cancelled=None, hold_error=None) -> Outcome:
+        """Render the sketch as it is on disk now, unless nothing it reads has changed.
+
+        `cancelled()` turning True stops it ("cancelled"). `hold_error()`, if given, is called
+        before a failure is published and returns once no news of a newer save can still be on
+        its way (the watcher waits out its debounce); a failure that a newer save or event
+        supersedes by then is a half-written file read, and is dropped ("cancelled")."""
         from .render import Renderer, load_sketch
 
         try:
@@ -291,7 +293,7 @@ class LiveSession:
         hashed_as_loaded = not self._written_since_read()   # else it may hash a newer module
         if isinstance(program, ArtError):
             return self._failed(program, getattr(program, "sources", files.sources), digest,
-                                cancelled=cancelled)
+                                cancelled=cancelled, hold_error=hold_error)
         phases["load"] = time.perf_counter() - started
         with self._lock:
             self.program = program
@@ -311,10 +313,10 @@ class LiveSession:
         except RenderCancelled:
             return Outcome("cancelled")
         except ArtError as failure:
-            return self._failed(failure, program.sources, digest, program, cancelled)
+            return self._failed(failure, program.sources, digest, program, cancelled, hold_error)
         except OSError as failure:
             return self._failed(error(f"cannot write {self.output}: {failure.strerror or failure}",
-                                      stage="runtime"), None, digest, program, cancelled)
+                                      stage="runtime"), None, digest, program, cancelled, hold_error)
         self.cache.sweep()
         self.renderer = renderer
         if not hashed_as_loaded:            # the digest may describe newer files than were drawn:
@@ -360,10 +362,18 @@ class LiveSession:
         again; this render's result must not say it has seen it, nor report its error)."""
         return any(_stamp(path) != stamp for path, stamp in self._read_stamps.items())
 
+    def _superseded(self, cancelled) -> bool:
+        """Whether a newer save is waiting (the watcher asked again), or coming (a file changed)."""
+        return (cancelled is not None and cancelled()) or self._written_since_read()
+
     def _failed(self, failure: ArtError, sources, digest: str, program=None,
-                cancelled=None) -> Outcome:
-        if (cancelled is not None and cancelled()) or self._written_since_read():
+                cancelled=None, hold_error=None) -> Outcome:
+        if self._superseded(cancelled):
             return Outcome("cancelled")     # a newer save is waiting, or coming: don't flash an error
+        if hold_error is not None:          # the event of a write made before the read may be late
+            hold_error()
+            if self._superseded(cancelled):
+                return Outcome("cancelled")
         self._last_digest = digest
         text = describe_failure(failure, sources)
         controls = None

@@ -5,7 +5,11 @@ every way editors save is seen: writing in place, writing a temporary file and r
 original (vim, JetBrains' safe write), renaming the original to a backup and writing a new file,
 deleting and creating. Events are debounced (a render starts once the files have been quiet for
 `debounce` seconds); a render whose inputs hash the same as the last one is skipped; a render still
-running when a newer save arrives is cancelled at its next built-in call and started again. The
+running when a newer save arrives is cancelled at its next built-in call and started again. A
+failure is held until no news of a newer save can still be on its way (the debounce, or the time
+an event takes to come, or the poll interval, whichever is longest): if an event comes meanwhile,
+the render read a file being saved (an editor deleted it, or renamed it away, and had created it
+but not yet written it), and the failure is dropped for the render that event brings. The
 set of watched folders follows the sketch's imports and images after every load.
 
 The watcher reports through the `report(outcome)` callback, called from its worker thread; it
@@ -23,6 +27,7 @@ from .live import LiveSession, Outcome
 
 MISSING_GRACE = 1.0        # seconds a vanished sketch may stay missing before it is an error
 WRITE_GRACE = 0.3          # seconds to wait for a file being written to be closed
+EVENT_DELAY = 0.05         # seconds a file event may take to reach us (watchdog's threads, a busy machine)
 
 
 def _existing(folder: str) -> str:
@@ -269,7 +274,8 @@ class Watcher:
             stale = lambda: self._stopping or self._generation != generation
             self.session.state.set_rendering(True)
             try:
-                outcome = self.session.render(cancelled=stale)
+                outcome = self.session.render(cancelled=stale,
+                                              hold_error=lambda: self._await_news(generation))
                 if outcome.status == "missing":
                     missing_since = missing_since or time.monotonic()
                     if time.monotonic() - missing_since > MISSING_GRACE:
@@ -295,6 +301,14 @@ class Watcher:
                 with self._condition:
                     self._busy = False
                     self._condition.notify_all()
+
+    def _await_news(self, generation: int) -> None:
+        """Before a failure is published: wait until an event of a save made before the render read
+        the files must have come (or one newer than `generation` comes, or the watcher stops)."""
+        longest_delay = max(self.debounce, EVENT_DELAY, self.poll or 0.0)
+        with self._condition:
+            self._condition.wait_for(lambda: self._stopping or self._generation != generation,
+                                     longest_delay)
 
     def _vanished_recently(self) -> bool:
         """A module or image the last render read is missing, for less than MISSING_GRACE: an

@@ -219,6 +219,88 @@ def test_ctrl_c_stops_an_export_cleanly(tmp_path):
     assert not [p for p in (tmp_path / "o").iterdir() if p.suffix == ".tmp"]
 
 
+def _start_export_with_workers(tmp_path, output, frames=400, **popen):
+    """`artlang export --workers 2` of a slow sketch, returned once both workers run and a frame is
+    written (so the workers are busy or between units, as a real export is when it is stopped)."""
+    import psutil
+    (tmp_path / "slow.art").write_text(SLOW.replace("frames 24", f"frames {frames}"), encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "artlang", "export", str(tmp_path / "slow.art"),
+                                "-o", str(output), "--workers", "2"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    deadline = time.monotonic() + 60
+    while not list(output.parent.glob("*.png")) or len(psutil.Process(process.pid).children()) < 2:
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.01)
+    return process, psutil.Process(process.pid).children()
+
+
+def _still_running(processes, seconds: float) -> list:
+    """The processes that have not ended `seconds` from now (a zombie has ended: its parent is
+    gone and whoever adopted it may not reap it at once)."""
+    import psutil
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = []
+        for process in processes:
+            try:
+                if process.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(process)
+            except psutil.NoSuchProcess:
+                pass
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.02)
+
+
+def _kill(processes) -> None:
+    """Ends what a failed test left running."""
+    import psutil
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def test_workers_die_with_an_export_killed_by_sigkill(tmp_path):
+    process, workers = _start_export_with_workers(tmp_path, tmp_path / "o" / "s.png")
+    try:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        assert _still_running(workers, 3) == []
+    finally:
+        _kill(_still_running(workers, 0))
+
+
+@pytest.mark.parametrize("to_group", [False, True], ids=["kill", "timeout"])
+def test_sigterm_stops_an_export_like_ctrl_c_and_it_resumes_to_the_same_bytes(tmp_path, to_group):
+    """`kill PID` signals the export alone; `timeout`, CI runners and systemd signal its workers
+    too. Either way the export stops cleanly, its workers end with it, and running it again
+    finishes it with the bytes of an export that never stopped."""
+    output = tmp_path / "stopped" / "s.png"
+    process, workers = _start_export_with_workers(tmp_path, output, frames=24,
+                                                  start_new_session=True)
+    try:
+        if to_group:
+            os.killpg(process.pid, signal.SIGTERM)
+        else:
+            process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        assert _still_running(workers, 3) == []
+        err = process.stderr.read()
+        assert process.returncode == 143, err
+        assert "run the same command again" in err and "Traceback" not in err
+    finally:
+        _kill(_still_running(workers, 0))
+    assert "already there" in export(tmp_path / "slow.art", "-o", output)
+    clean = tmp_path / "clean" / "s.png"
+    export(tmp_path / "slow.art", "-o", clean)
+    names = sorted(p.name for p in clean.parent.iterdir())
+    assert sorted(p.name for p in output.parent.iterdir()) == names and len(names) == 24
+    for name in names:
+        assert (output.parent / name).read_bytes() == (clean.parent / name).read_bytes(), name
+
+
 def test_a_dask_cluster_gives_the_same_bytes(project):
     distributed = pytest.importorskip("distributed")
     export(project / "anim.art", "-o", project / "here" / "a.png")

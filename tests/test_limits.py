@@ -200,3 +200,64 @@ def test_a_name_too_long_for_the_file_system_is_not_found_not_a_crash(tmp_path, 
 def test_a_path_with_a_nul_character_is_refused_clearly(tmp_path, line):
     sketch = write(tmp_path, line + "\n")                              # found by tools/fuzz.py
     assert "holds a NUL character" in str(failure(lambda: load_sketch(sketch)))
+
+
+# ── every command checks a limit before the work that grows with it ──────────────────────────
+
+_MEASURE = """
+import os, subprocess, sys
+child = subprocess.Popen([sys.executable, "-m", "artlang", *sys.argv[1:]], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss // 1024)
+"""
+
+
+def _run_measured(*arguments) -> tuple[int, str, float, int]:
+    """`artlang ARGS` in a process of its own: (exit code, stderr, seconds, peak memory in MiB).
+    It is started by a small middle process, since a child's peak memory counts the pages it
+    shared with its parent before exec (the test process itself, hundreds of MiB)."""
+    import subprocess
+    import sys
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", _MEASURE, *map(str, arguments)],
+                            capture_output=True, text=True)
+    code, memory = (int(word) for word in result.stdout.split())
+    return code, result.stderr, time.monotonic() - started, memory
+
+
+@pytest.mark.parametrize("frames", [100_000_000, 1_000_000_000])
+@pytest.mark.parametrize("command", ["render", "check", "export"])
+def test_frames_over_the_limit_are_refused_at_once_by_every_command(tmp_path, command, frames):
+    sketch = write(tmp_path, f"canvas 16 x 16\nframes {frames}\noutput gray(st.x)\n")
+    output = ["-o", tmp_path / "out.png"] if command != "check" else []
+    code, stderr, seconds, memory = _run_measured(command, sketch, *output)
+    assert code == 1 and f"`frames {frames}` is over the limit of 100,000 frames" in stderr, stderr
+    assert seconds < 5 and memory < 500, (seconds, memory)
+
+
+def test_export_refuses_a_frame_range_past_the_animation_before_counting_it(tmp_path):
+    sketch = write(tmp_path, "canvas 16 x 16\nframes 10\noutput gray(st.x)\n")
+    code, stderr, seconds, memory = _run_measured("export", sketch, "-o", tmp_path / "out.png",
+                                                  "--frames", "0..1000000000")
+    assert code == 2 and "outside the animation (frames 0..9)" in stderr, stderr
+    assert seconds < 5 and memory < 500, (seconds, memory)
+
+
+@pytest.mark.parametrize("options", [["--seed", "0..1000000000"], ["--dataset", "1000000000"],
+                                     ["--param", "k=0..1:1000000000"],
+                                     ["--seed", "0..99999", "--param", "k=0..1:100"]],
+                         ids=["seeds", "dataset", "param values", "seeds times values"])
+def test_an_export_of_too_many_variations_is_refused_before_they_are_made(tmp_path, options):
+    sketch = write(tmp_path, "canvas 16 x 16\nparam k = 0.5 in 0..1\noutput gray(st.x * k)\n")
+    code, stderr, seconds, memory = _run_measured("export", sketch, "-o", tmp_path / "out.png",
+                                                  *options)
+    assert code == 2 and "over the limit of 1,000,000" in stderr, stderr
+    assert "--limit export-frames=N" in stderr
+    assert seconds < 5 and memory < 500, (seconds, memory)
+
+
+def test_the_export_frames_limit_counts_every_variations_frames(tmp_path):
+    sketch = write(tmp_path, "canvas 16 x 16\nframes 100\noutput gray(st.x * t)\n")
+    code, stderr, _, _ = _run_measured("export", sketch, "-o", tmp_path / "out.png",
+                                       "--seed", "0..9", "--limit", "export-frames=999")
+    assert code == 2 and "1,000 frames (10 variations of 100 frames)" in stderr, stderr

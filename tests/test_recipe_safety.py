@@ -152,3 +152,48 @@ def test_a_damaged_sidecar_beside_an_animation_is_rendered_again(tmp_path):
     (tmp_path / "a.gif.json").write_text("[" * 200_000 + "]" * 200_000)
     result = run_cli("export", tmp_path / "a.art", "-o", tmp_path / "a.gif")
     assert result.code == 0, result.stderr
+
+
+# ── any JSON at all: a recipe or a DamagedRecipe, and nothing written outside the folder ─────────
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+PLAIN = st.sampled_from(["sketch.art", "a/b.png", "c.png", "d/e/f.art", "<stdlib>/shapes.art"])
+NAMES = st.one_of(PLAIN, PLAIN, PLAIN,
+                  st.sampled_from(["../x", "/x",
+                                   "<stdlib>/../x", "a//b", ".", "", "a\\b", "<stdlib>", "x\x00"]),
+                  st.text(alphabet="ab./<>\\", max_size=12))
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+
+
+@st.composite
+def recipes(draw):
+    """Mostly well-formed recipes whose names are anything, and now and then any JSON at all."""
+    names = draw(st.lists(NAMES, min_size=1, max_size=3, unique=True))
+    fields = {"main": names[0], "sources": {name: "output 1\n" for name in names[:2]},
+              "inputs": {name: "0" * 32 for name in names[2:]}, "seed": 0, "params": {},
+              "size": [4, 4], "frame": 0, "version": "0"}
+    for key in draw(st.lists(st.sampled_from(sorted(fields)), max_size=1)):
+        fields[key] = draw(JSON)
+    return fields
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(recipes())
+def test_any_recipe_is_read_or_refused_and_never_writes_outside(tmp_path_factory, fields):
+    text = json.dumps(fields)
+    try:
+        recipe = Recipe.from_text(text)
+    except DamagedRecipe:
+        return
+    from artlang.errors import ArtError
+    place = tmp_path_factory.mktemp("place")
+    folder = place / "made"
+    folder.mkdir()
+    try:
+        recipe.materialise(folder, images_from=[place])
+    except ArtError:
+        pass
+    outside = [p for p in place.rglob("*") if not p.is_relative_to(folder)]
+    assert outside == [folder] or outside == [], outside

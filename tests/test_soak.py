@@ -2,8 +2,9 @@
 
 The long run is `.venv/bin/python tools/soak_watch.py` (1000 saves); this one is 70 saves, five
 rounds of every style (so the module is saved in each write style). It checks the same goals, with a
-looser memory bound (a short run has not amortised its first allocations). The other tests pin the
-watcher bugs the soak found.
+looser memory bound (a short run has not amortised its first allocations): among them, no error is
+reported for a good save (issue 13.6: a file read between an editor's steps). The other tests pin
+the watcher bugs the soak found.
 """
 from __future__ import annotations
 

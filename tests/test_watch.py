@@ -65,12 +65,13 @@ SAVE_STYLES = [save_in_place, save_via_temporary, save_after_backup, save_by_del
 class Live:
     """A watcher on a sketch in a temporary folder, with helpers to wait for what it shows."""
 
-    def __init__(self, folder: Path, text: str, poll: float | None = None, **session_options):
+    def __init__(self, folder: Path, text: str, poll: float | None = None, debounce: float = 0.004,
+                 **session_options):
         self.sketch = folder / "sketch.art"
         self.sketch.write_text(text, encoding="utf-8")
         self.outcomes = []
         self.session = LiveSession(self.sketch, **session_options)
-        self.watcher = Watcher(self.session, report=self.outcomes.append, poll=poll)
+        self.watcher = Watcher(self.session, report=self.outcomes.append, poll=poll, debounce=debounce)
         self.state = self.session.state
 
     def __enter__(self):
@@ -285,6 +286,97 @@ def test_a_sketch_gone_for_good_is_reported(tmp_path, monkeypatch):
         live.wait_until(lambda: "is gone" in (live.state.error or ""), "the missing-file error")
         live.sketch.write_text(colour_sketch(2), encoding="utf-8")
         live.wait_for_colour(2)
+
+
+SLOW_DEBOUNCE = 0.3      # a failure is held this long: room for a test to act while it is held
+
+
+class SilentInotifyObserver:
+    """Stands in for watchdog's inotify observer and hears nothing: the test tells the watcher of
+    each event itself, in the order and at the moment it wants (`hear`)."""
+
+    def schedule(self, handler, folder, **options):
+        return folder
+
+    def unschedule(self, watch):
+        pass
+
+    def start(self):
+        pass
+
+    def stop(self):
+        pass
+
+    def join(self):
+        pass
+
+
+def hear(live: "Live", *kinds: str) -> None:
+    """The watcher hears of events on the sketch, as watchdog would tell it."""
+    for kind in kinds:
+        live.watcher.file_event(str(live.sketch), kind)
+
+
+def on_load(monkeypatch) -> threading.Event:
+    """An event set each time a render has loaded the sketch."""
+    import artlang.render
+    loaded, load = threading.Event(), artlang.render.load_sketch
+
+    def load_and_tell(*arguments, **options):
+        try:
+            return load(*arguments, **options)
+        finally:
+            loaded.set()
+    monkeypatch.setattr(artlang.render, "load_sketch", load_and_tell)
+    return loaded
+
+
+@pytest.mark.parametrize("taken_away", ["deleted", "moved"])
+def test_a_file_read_before_its_write_was_heard_of_reports_no_error(tmp_path, monkeypatch, taken_away):
+    """Issue 13.6: an editor deletes the sketch (or renames it to a backup) and creates it again.
+    The watcher heard of the deletion, read the new file while it was still empty, and reported
+    "the sketch has no `output` statement" before the event of its creation came, a moment later.
+    A failure is now held for the debounce (at least): an event that comes meanwhile drops it."""
+    monkeypatch.setattr("watchdog.observers.Observer", SilentInotifyObserver)
+    with Live(tmp_path, colour_sketch(0), debounce=SLOW_DEBOUNCE) as live:
+        live.wait_for_colour(0)
+        loaded = on_load(monkeypatch)
+        live.sketch.unlink()
+        live.sketch.write_text("", encoding="utf-8")          # created, not yet written
+        hear(live, taken_away)                                # only the first step is heard
+        assert loaded.wait(TIMEOUT)                           # and the empty file is read
+        time.sleep(0.05)                                      # the creation is heard late
+        hear(live, "created")
+        save_in_place(live.sketch, colour_sketch(1))
+        hear(live, "modified", "closed")
+        live.wait_for_colour(1)
+        assert live.watcher.wait_idle(TIMEOUT)
+        assert "failed" not in live.statuses(), [o.error_text for o in live.outcomes]
+        assert live.state.error is None
+
+
+def test_a_broken_save_is_still_reported_once_no_newer_event_came(tmp_path, monkeypatch):
+    """The other side of issue 13.6: a failure is held only while news of a newer save may be on
+    its way. A broken save is reported after the debounce; one whose file is touched while its
+    failure is held is read again, and reported then."""
+    monkeypatch.setattr("watchdog.observers.Observer", SilentInotifyObserver)
+    debounce = SLOW_DEBOUNCE
+    with Live(tmp_path, colour_sketch(0), debounce=debounce) as live:
+        live.wait_for_colour(0)
+        save_in_place(live.sketch, "canvas 16 x 16\noutput fil(circle(uv, 0.5))\n")
+        saved = time.monotonic()
+        hear(live, "modified", "closed")                      # closed: rendered at once
+        live.wait_until(lambda: live.state.error is not None, "the error")
+        assert debounce <= time.monotonic() - saved < debounce + 2.0
+        assert "did you mean `fill`?" in live.state.error and live.shown_pixel() == expected_colour(0)
+        save_in_place(live.sketch, "canvas 16 x 16\noutput fill(\n")
+        hear(live, "modified", "closed")
+        live.wait_until(lambda: live.state.rendering, "the render of the syntax error")
+        time.sleep(0.05)
+        hear(live, "modified")                                # a touch, while its failure is held
+        live.wait_until(lambda: "never closed" in (live.state.error or ""), "the syntax error")
+        assert live.watcher.wait_idle(TIMEOUT)
+        assert live.statuses()[-2:] == ["cancelled", "failed"]
 
 
 def test_animated_sketches_render_every_frame_for_playback(tmp_path):

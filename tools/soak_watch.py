@@ -3,13 +3,15 @@
     .venv/bin/python tools/soak_watch.py                  1000 saves
     .venv/bin/python tools/soak_watch.py --saves 200      a shorter run
     .venv/bin/python tools/soak_watch.py --keep DIR       run in DIR and keep it (for a post-mortem)
+    .venv/bin/python tools/soak_watch.py --busy 3         with 3 processes spinning: a loaded machine
 
 `artlang watch sketch.art -o out.png --port 0` runs as a subprocess in a temporary project: a sketch
 that imports `lib/tones.art`. Saves alternate broken and good, in pairs that share a save style:
 
 - write in place (truncate, then write), and in two chunks with a pause between (a file seen while
   it is half written); write a temporary file and rename it over the sketch (vim, VS Code,
-  JetBrains); delete, then create; rename the sketch to `sketch.art~`, then write a new one;
+  JetBrains); delete, then create; rename the sketch to `sketch.art~`, then write a new one (these
+  two pause between their steps, as an editor does: the watcher may look between them);
 - save the imported module instead (in each of those styles in turn);
 - touch only: a new mtime, the same content (two in a row, for the sketch and for the module).
 
@@ -36,6 +38,7 @@ import argparse
 import hashlib
 import io
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -43,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +59,7 @@ STEP_TIMEOUT = 30.0          # seconds a save may take to show (generous: the ma
 START_TIMEOUT = 120.0        # the first render loads the compiled kernels
 TOUCH_SETTLE = 0.45          # seconds after a touch in which nothing may happen (WRITE_GRACE + margin)
 CHUNK_PAUSE = 0.05           # the pause inside a two-chunk write (the file stays open)
+EDITOR_PAUSE = 0.008         # the most an editor waits between the steps of a save
 MEMORY_GROWTH_GOAL = 0.10
 
 
@@ -111,15 +116,33 @@ def write_via_rename(path: Path, text: str) -> None:       # vim, VS Code, JetBr
     os.replace(temporary, path)
 
 
+_pauses = random.Random(13)
+
+
+def editor_pause() -> None:
+    """The time an editor spends between the steps of a save (copying the file's mode, syncing the
+    backup): up to EDITOR_PAUSE, twice the watcher's debounce, so that the watcher sometimes looks
+    at a file taken away, or created and not yet written."""
+    time.sleep(_pauses.uniform(0, EDITOR_PAUSE))
+
+
+def create_and_write(path: Path, text: str) -> None:
+    with open(path, "x", encoding="utf-8") as handle:      # created empty ...
+        editor_pause()
+        handle.write(text)                                 # ... and written a moment later
+
+
 def delete_and_create(path: Path, text: str) -> None:
     path.unlink()
-    path.write_text(text, encoding="utf-8")
+    editor_pause()
+    create_and_write(path, text)
 
 
 def write_after_backup(path: Path, text: str) -> None:     # vim's writebackup: rename, write, drop
     backup = path.with_name(path.name + "~")
     os.replace(path, backup)
-    path.write_text(text, encoding="utf-8")
+    editor_pause()
+    create_and_write(path, text)
     backup.unlink()
 
 
@@ -555,10 +578,25 @@ def run_soak(saves: int, folder: Path, *, warmup: int | None = None,
     return figures
 
 
+@contextmanager
+def busy_machine(processes: int):
+    """`processes` processes spinning on the CPU while the soak runs: on a loaded machine file
+    events come late, and races between an editor's steps and the watcher's reads show."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--saves", type=int, default=1000, help="how many saves (default 1000)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="run in DIR and keep it")
+    parser.add_argument("--busy", type=int, default=0, metavar="N",
+                        help="keep N processes spinning on the CPU meanwhile (default 0)")
     arguments = parser.parse_args(argv)
 
     def progress(step: Step, figures: Figures) -> None:
@@ -567,11 +605,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"{len(figures.missed_errors)} missed errors", file=sys.stderr, flush=True)
 
     print(f"soaking `artlang watch` with {arguments.saves} saves ...", file=sys.stderr, flush=True)
-    if arguments.keep:
-        figures = run_soak(arguments.saves, arguments.keep, progress=progress)
-    else:
-        with tempfile.TemporaryDirectory(prefix="artlang-soak-") as folder:
-            figures = run_soak(arguments.saves, Path(folder), progress=progress)
+    with busy_machine(arguments.busy):
+        if arguments.keep:
+            figures = run_soak(arguments.saves, arguments.keep, progress=progress)
+        else:
+            with tempfile.TemporaryDirectory(prefix="artlang-soak-") as folder:
+                figures = run_soak(arguments.saves, Path(folder), progress=progress)
     print(figures.report())
     failures = figures.failures()
     for failure in failures:
