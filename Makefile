@@ -25,6 +25,7 @@ demo: $(STAMP)
 	@echo "wrote out/aurora.png"
 
 test: $(STAMP) browser
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 # The preview's browser test drives Debian's chromium (Playwright's own browser download is not

@@ -1,4 +1,4 @@
 """`python -m artlang` is the `artlang` command."""
-from .cli import run
+from artlang.cli import run
 
 run()

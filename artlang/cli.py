@@ -11,8 +11,17 @@ import time
 import traceback
 from pathlib import Path
 
-from . import __version__
-from .errors import CHECK, RUNTIME, SYNTAX, USAGE, ArtError, SourceCache, format_diagnostic, format_failure
+from artlang import __version__
+from artlang.core.errors import (
+    CHECK,
+    RUNTIME,
+    SYNTAX,
+    USAGE,
+    ArtError,
+    SourceCache,
+    format_diagnostic,
+    format_failure,
+)
 
 EXIT_OK = 0
 EXIT_SKETCH_ERROR = 1      # the sketch has a syntax or check error
@@ -188,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    epilog="examples:\n  artlang builtins\n  artlang builtins fbm",
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     builtins.add_argument("name", nargs="?", help="a built-in to describe")
-    from .cli_train import add_train_parser
+    from artlang.cli_train import add_train_parser
     add_train_parser(commands)
 
     models = commands.add_parser("models", help="list the models artlang ships, or show one's card",
@@ -242,7 +251,7 @@ def _add_trust(command) -> None:
 
 def _limits(arguments):
     """The environment's limits with the command's --limit settings (and --max-pixels)."""
-    from .limits import Limits
+    from artlang.core.limits import Limits
     settings = list(arguments.limit)
     if arguments.max_pixels is not None:
         settings.append(f"pixels={arguments.max_pixels}")
@@ -250,23 +259,24 @@ def _limits(arguments):
 
 
 def _load(arguments):
-    from .render import load_sketch
+    from artlang.runtime.render import load_sketch
     if not arguments.file.is_file():
-        from .errors import error
+        from artlang.core.errors import error
         raise error(f"no such sketch file: {arguments.file}", stage=USAGE)
     return load_sketch(arguments.file, arguments.root, limits=_limits(arguments))
 
 
 def command_render(arguments, out) -> int:
-    from .render import Renderer
-    from .writers import write_image
+    from artlang.runtime.render import Renderer
+    from artlang.output.provenance import picture_text
+    from artlang.output.writers import write_image
 
     started = time.perf_counter()
     program = _load(arguments)
     _print_warnings(program, out)
     target = arguments.output or arguments.file.with_suffix(".png")
     if target.suffix.lower() not in (".png", ".tif", ".tiff"):
-        from .errors import error
+        from artlang.core.errors import error
         raise error(f"cannot write `{target.name}`: render writes .png or .tif", stage=USAGE,
                     hint="use -o NAME.png; for JPEG, GIF, WebP or MP4 use `artlang export`")
     limits = _limits(arguments)
@@ -277,9 +287,9 @@ def command_render(arguments, out) -> int:
                         params=dict(arguments.param), limits=limits, trust=arguments.trust)
     image = renderer.render(arguments.frame)
     try:
-        write_image(image, target, renderer.metadata(arguments.frame))
+        write_image(image, target, picture_text(renderer, arguments.frame))
     except OSError as failure:
-        from .errors import error
+        from artlang.core.errors import error
         raise _write_failure(failure, target) from None
     elapsed = time.perf_counter() - started
     print(f"wrote {target} ({renderer.canvas.width} x {renderer.canvas.height}, {elapsed:.2f} s)",
@@ -289,10 +299,11 @@ def command_render(arguments, out) -> int:
 
 def _render_tiled(program, arguments, target: Path, limits, started: float, out) -> int:
     """A canvas over the pixel limit (or --tile, or a .tif): drawn tile by tile into the file."""
-    from .tiles import TILE, TiledRenderer
+    from artlang.output.streaming import write_tiled
+    from artlang.runtime.tiles import TILE, TiledRenderer
     frames = program.settings.frames
     if not 0 <= arguments.frame < frames:
-        from .errors import error
+        from artlang.core.errors import error
         raise error(f"frame {arguments.frame} is outside the animation (frames 0..{frames - 1})",
                     stage=USAGE)
     # automatic tiles leave room under the pixel limit for the margins filters need
@@ -301,9 +312,9 @@ def _render_tiled(program, arguments, target: Path, limits, started: float, out)
                              params=dict(arguments.param), tile=tile, limits=limits,
                              trust=arguments.trust)
     try:
-        renderer.write(target, arguments.frame)
+        write_tiled(renderer, target, arguments.frame)
     except OSError as failure:
-        from .errors import error
+        from artlang.core.errors import error
         raise _write_failure(failure, target) from None
     width, height = renderer.size
     print(f"wrote {target} ({width} x {height} in tiles, {time.perf_counter() - started:.2f} s)",
@@ -312,7 +323,7 @@ def _render_tiled(program, arguments, target: Path, limits, started: float, out)
 
 
 def command_check(arguments, out) -> int:
-    from .render import canvas_size, frame_count
+    from artlang.runtime.render import canvas_size, frame_count
     program = _load(arguments)
     _print_warnings(program, out)
     canvas_size(program, None, _limits(arguments), tiled=True)
@@ -330,8 +341,8 @@ def command_check(arguments, out) -> int:
 
 
 def command_builtins(arguments, out) -> int:
-    from .builtins import load_all
-    from .errors import did_you_mean, error
+    from artlang.builtins import load_all
+    from artlang.core.errors import did_you_mean, error
     table = load_all()
     if arguments.name:
         entry = table.get(arguments.name)
@@ -361,9 +372,9 @@ def _print_warnings(program, out) -> None:
 
 
 def command_watch(arguments, out) -> int:
-    from .live import LiveSession
-    from .watcher import Watcher
-    from .errors import error
+    from artlang.live.session import LiveSession
+    from artlang.live.watcher import Watcher
+    from artlang.core.errors import error
     if not arguments.file.is_file():
         raise error(f"no such sketch file: {arguments.file}", stage=USAGE)
     if arguments.output and arguments.output.suffix.lower() != ".png":
@@ -376,7 +387,7 @@ def command_watch(arguments, out) -> int:
     if arguments.frame < 0:
         raise error(f"--frame {arguments.frame}: frames count from 0", stage=USAGE)
     if arguments.param:                 # an unknown or bad --param is a usage error, if we can tell
-        from .render import bind_params, load_sketch
+        from artlang.runtime.render import bind_params, load_sketch
         try:
             program = load_sketch(arguments.file, arguments.root, limits=_limits(arguments))
         except ArtError:
@@ -390,7 +401,7 @@ def command_watch(arguments, out) -> int:
     watcher = Watcher(session, report=printer.report, poll=arguments.poll)
     server = None
     if not arguments.no_preview:
-        from .preview import PreviewServer
+        from artlang.live.preview import PreviewServer
         server = PreviewServer(session.state, watcher, host=arguments.host, port=arguments.port)
         try:
             server.start()
@@ -424,7 +435,7 @@ def command_watch(arguments, out) -> int:
 
 def _write_failure(failure: OSError, target) -> ArtError:
     """A file that could not be written, as the runtime error it is (exit 3)."""
-    from .errors import error
+    from artlang.core.errors import error
     return error(f"cannot write {failure.filename or target}: {failure.strerror or failure}",
                  stage=RUNTIME)
 
@@ -488,9 +499,9 @@ def command_export(arguments, out) -> int:
 
 
 def _export(arguments, out) -> int:
-    from . import export
-    from .encoders import format_for
-    from .errors import error
+    from artlang.export import jobs as export
+    from artlang.output.encoders import format_for
+    from artlang.core.errors import error
     if not arguments.file.is_file():
         raise error(f"no such sketch file: {arguments.file}", stage=USAGE)
     if arguments.workers < 1:
@@ -513,12 +524,12 @@ def _export(arguments, out) -> int:
     try:
         return _run_export(job, backend, arguments, out)
     except OSError as failure:
-        from .errors import error
+        from artlang.core.errors import error
         raise _write_failure(failure, arguments.output) from None
 
 
 def _run_export(job, backend, arguments, out) -> int:
-    from . import export
+    from artlang.export import jobs as export
     from tqdm import tqdm
     bar = tqdm(total=len(job.units), unit="frame", file=sys.stderr, disable=None, leave=False,
                dynamic_ncols=True)
@@ -548,7 +559,7 @@ def _run_export(job, backend, arguments, out) -> int:
 def _frame_range(text: str | None) -> range | list[int] | None:
     if text is None:
         return None
-    from .errors import error
+    from artlang.core.errors import error
     try:
         if ".." in text:
             first, last = (int(part) for part in text.split(".."))
@@ -564,9 +575,9 @@ def _frame_range(text: str | None) -> range | list[int] | None:
 
 
 def _backend(arguments):
-    from . import export
+    from artlang.export import jobs as export
     if arguments.scheduler:
-        from .cluster import DaskBackend
+        from artlang.export.cluster import DaskBackend
         return DaskBackend(arguments.scheduler)
     if arguments.workers > 1:
         return export.ProcessBackend(arguments.workers)
@@ -574,8 +585,8 @@ def _backend(arguments):
 
 
 def command_reproduce(arguments, out) -> int:
-    from .errors import error
-    from .provenance import reproduce
+    from artlang.core.errors import error
+    from artlang.output.provenance import reproduce
     if arguments.output and arguments.output.suffix.lower() != ".png":
         raise error(f"cannot write `{arguments.output.name}`: reproduce writes .png", stage=USAGE,
                     hint="use -o NAME.png")
@@ -601,15 +612,15 @@ def command_reproduce(arguments, out) -> int:
 
 def command_models(arguments, out) -> int:
     """The zoo: one line per model, or a model's card."""
-    from .project import zoo_names
-    from .models.config import ModelConfig
+    from artlang.language.project import zoo_names
+    from artlang.models.config import ModelConfig
     if arguments.name:
-        from .models.store import zoo_entry
+        from artlang.models.store import zoo_entry
         entry = zoo_entry(arguments.name)
         card = entry.card.read_text(encoding="utf-8") if entry.card.is_file() else "(no card)"
         print(card.rstrip() + f"\n\nfiles: {entry.folder}", file=out)
         return EXIT_OK
-    from .project import zoo_dir
+    from artlang.language.project import zoo_dir
     names = zoo_names()
     if not names:
         print("the zoo is empty", file=out)
@@ -627,7 +638,7 @@ def command_models(arguments, out) -> int:
 
 def command_limits(arguments, out) -> int:
     """Every resource limit: its name, the value in force here, its default and its meaning."""
-    from .limits import Limits
+    from artlang.core.limits import Limits
     here = Limits.from_environment().as_dict()
     print(f"{'limit':<15} {'here':>13} {'default':>13}  meaning", file=out)
     for (name, default, variable, about), value in zip(Limits.describe(), here.values()):
@@ -644,7 +655,7 @@ COMMANDS = {"render": command_render, "check": command_check, "builtins": comman
 
 
 def _command_train(arguments, out) -> int:
-    from .cli_train import command_train
+    from artlang.cli_train import command_train
     return command_train(arguments, out)
 
 

@@ -10,8 +10,8 @@ import signal
 import sys
 from pathlib import Path
 
-from .errors import USAGE, error
-from .models import settings
+from artlang.core.errors import USAGE, error
+from artlang.training import settings
 
 TRAIN_HELP = """\
 DATA is a folder of images (PNG, JPEG, WebP; searched recursively) or a built-in data set:
@@ -210,7 +210,7 @@ def command_train(arguments, out) -> int:
     _check_command(arguments)
     from tqdm import tqdm
 
-    from .models import training
+    from artlang.training import training
 
     if arguments.measure:
         return _measure(training, arguments, out)

@@ -31,7 +31,7 @@ from PIL import Image, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from artlang import filters, noise  # noqa: E402
+from artlang.kernels import filters, noise  # noqa: E402
 
 SIZE = 1024
 REPEATS = 7

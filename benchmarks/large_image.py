@@ -5,7 +5,7 @@ run). The sketch is a five-octave fbm coloured by a three-stop gradient, under a
 tiles need a margin). Each case runs in a child process of its own, which reports its wall time and
 its peak resident memory (`ru_maxrss`, everything: Python, numpy, numba and its compiled kernels).
 
-- *tiled*: `tiles.TiledRenderer` (1024 x 1024 tiles) feeding `write_png_streaming` or
+- *tiled*: `tiles.TiledRenderer` (1024 x 1024 tiles) feeding `streaming.write_png_streaming` or
   `write_tiff_streaming`; the goal (issue: export) is a peak RSS under 2 GB at 16384 x 16384.
 - *peer*: the untiled `Renderer.render` + `writers.write_png` at 4096 x 4096 (its `max_pixels`),
   the largest canvas it renders by default. Its RSS above the bare interpreter, scaled by the pixel
@@ -44,21 +44,23 @@ PEER_SIZE = 4096
 def child(mode: str, size: int, path: str, tile: int) -> None:
     """Run one case in this (child) process and print its numbers as JSON."""
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    from artlang.limits import Limits
-    from artlang.render import Renderer, load_source
-    from artlang.tiles import TiledRenderer
-    from artlang.writers import write_png
+    from artlang.core.limits import Limits
+    from artlang.runtime.render import Renderer, load_source
+    from artlang.output.provenance import picture_text
+    from artlang.output.streaming import write_tiled
+    from artlang.runtime.tiles import TiledRenderer
+    from artlang.output.writers import write_png
 
     program = load_source(SKETCH.format(size=size))
     start = time.perf_counter()
     if mode == "untiled":
         renderer = Renderer(program, limits=Limits(max_pixels=size * size))
-        write_png(renderer.render(), Path(path), renderer.metadata())
+        write_png(renderer.render(), Path(path), picture_text(renderer))
         margin = 0
     else:
         tiled = TiledRenderer(program, tile=tile)
         margin = tiled.margin().largest
-        tiled.write(path)
+        write_tiled(tiled, path)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps({"seconds": seconds, "peak": peak, "base": base, "bytes": os.path.getsize(path),
@@ -85,7 +87,7 @@ def same_pixels(first: Path, second: Path) -> bool:
 
 def idle_rss() -> int:
     """Peak RSS of a child that imports artlang and renders a tiny canvas: the fixed cost."""
-    code = ("import resource\nfrom artlang.render import load_source, Renderer\n"
+    code = ("import resource\nfrom artlang.runtime.render import load_source, Renderer\n"
             f"Renderer(load_source({SKETCH.format(size=64)!r})).render()\n"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,

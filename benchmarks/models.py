@@ -64,7 +64,7 @@ def main() -> int:
 
     from artlang.models import store
     from artlang.models.latent import from_seed
-    from artlang.project import zoo_dir, zoo_names
+    from artlang.language.project import zoo_dir, zoo_names
 
     names = sys.argv[1:] or [n for n in zoo_names()
                              if store.load_model(zoo_dir() / n).config.kind == "gan"][:1]

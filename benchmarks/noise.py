@@ -118,7 +118,7 @@ def _fnl_half(case: str, part: int) -> None:
     SHARED_OUT[start:start + block.shape[1]] = fnl_noise(case).gen_from_coords(block)
 
 
-# --- plain numpy Perlin (the same algorithm as artlang.noise, whole-array float32) -----------------
+# --- plain numpy Perlin (the same algorithm as artlang.kernels.noise, whole-array float32) -----------------
 
 # artlang's 8 gradients, indexed by the hash's top 3 bits: bit 2 and bit 1 flip the signs of the
 # cos and sin parts, bit 0 swaps the axes.
@@ -135,7 +135,7 @@ def _numpy_fade(t):
 
 def numpy_perlin2(x, y, seed: int) -> np.ndarray:
     """Perlin noise for one 32-bit seed, with artlang's constants, as whole-array numpy float32."""
-    from artlang import noise
+    from artlang.kernels import noise
     fx, fy = np.floor(x), np.floor(y)
     dx0, dy0 = x - fx, y - fy
     dx1, dy1 = dx0 - np.float32(1), dy0 - np.float32(1)
@@ -158,7 +158,7 @@ def numpy_perlin2(x, y, seed: int) -> np.ndarray:
 
 
 def numpy_fbm2(x, y, seed: int, octaves: int = OCTAVES) -> np.ndarray:
-    from artlang.noise import _octaves
+    from artlang.kernels.noise import _octaves
     _, seeds, frequencies, amplitudes, scale = _octaves(seed, "perlin", octaves, 2.0, 0.5, 2)
     total = np.zeros_like(x)
     for octave_seed, frequency, amplitude in zip(seeds, frequencies, amplitudes):
@@ -194,7 +194,7 @@ def main() -> int:
 
     import numba
 
-    from artlang import noise
+    from artlang.kernels import noise
 
     started = time.perf_counter()
     noise.perlin2(X[:1, :8], Y[:1, :8], SEED)

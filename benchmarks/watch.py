@@ -29,10 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from artlang.live import LiveSession  # noqa: E402
-from artlang.render import Renderer, load_sketch, load_source  # noqa: E402
-from artlang.watcher import Watcher  # noqa: E402
-from artlang.writers import encode_png_fast, write_bytes  # noqa: E402
+from artlang.live.session import LiveSession  # noqa: E402
+from artlang.runtime.render import Renderer, load_sketch, load_source  # noqa: E402
+from artlang.live.watcher import Watcher  # noqa: E402
+from artlang.output.writers import encode_png_fast  # noqa: E402
+from artlang.core.files import write_bytes  # noqa: E402
 
 PHASES: dict[str, list[dict]] = {}      # artlang's own split of each render, by kind of edit
 TRIALS = 30

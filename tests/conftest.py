@@ -35,7 +35,7 @@ def run_cli(*arguments: str) -> CliResult:
 
 def render_source(text: str, tmp_path: Path, name: str = "sketch.art", **options) -> np.ndarray:
     """Render sketch text saved in tmp_path; returns the float RGBA image."""
-    from artlang.render import Renderer, load_sketch
+    from artlang.runtime.render import Renderer, load_sketch
 
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")

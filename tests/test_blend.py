@@ -11,7 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from artlang.blend import BLEND_MODES, composite
+from artlang.kernels.blend import MIXES, composite
+from artlang.language.schema import BLEND_MODES
 
 
 def _hard_light(cb, cs):
@@ -53,7 +54,7 @@ def w3c_composite(backdrop, source, mode, opacity=1.0):
 
 
 def test_every_mode_has_a_reference_formula():
-    assert set(BLEND_MODES) == set(W3C)
+    assert set(BLEND_MODES) == set(W3C) == set(MIXES)
 
 
 @pytest.mark.parametrize("mode", sorted(W3C))

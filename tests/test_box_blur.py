@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from artlang import filters, noise
+from artlang.kernels import filters, noise
 
 
 def impulse(size: int = 241) -> np.ndarray:

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artlang.blend import BLEND_MODES
+from artlang.language.schema import BLEND_MODES
 from artlang.builtins import load_all
-from artlang.builtins.table import KINDS, Builtin
-from artlang.render import Renderer, load_sketch
+from artlang.language.schema import KINDS, Builtin
+from artlang.runtime.render import Renderer, load_sketch
 
 TABLE = load_all()
 

@@ -76,7 +76,7 @@ def test_checking_four_times_the_unknown_names_takes_about_four_times_as_long(tm
 
 def test_quoting_every_line_of_a_long_file_takes_well_under_a_second():
     """The warnings of a sketch with thousands of unused layers each quote a line of the same file."""
-    from artlang.errors import SourceCache
+    from artlang.core.errors import SourceCache
 
     sources = SourceCache()
     sources.add("long.art", "\n".join(f"let a{k} = {k}" for k in range(10_000)))

@@ -1,4 +1,4 @@
-"""Properties of artlang.colour: colormaps, cosine palettes, HSV, hex, sRGB and linear light, OKLab
+"""Properties of artlang.kernels.colour: colormaps, cosine palettes, HSV, hex, sRGB and linear light, OKLab
 and OKLCH, mixing, gradients, posterising, ordered dithering and to_rgba."""
 from __future__ import annotations
 
@@ -9,11 +9,30 @@ import zipfile
 import numpy as np
 import pytest
 
-from artlang import colour
-from artlang.colour import (BAYER_SIZES, COLORMAP_NAMES, bayer_matrix, colormap, cosine_palette,
-                            dither, gradient, hsv_to_rgb, linear_to_srgb, mix_in, oklab_to_oklch,
-                            oklab_to_srgb, oklch_to_oklab, parse_hex, posterize, rgb_to_hsv,
-                            srgb_to_linear, srgb_to_oklab, to_linear, to_rgba, to_srgb)
+from artlang.kernels import colour
+from artlang.kernels.colour import (
+    BAYER_SIZES,
+    COLORMAP_NAMES,
+    bayer_matrix,
+    colormap,
+    cosine_palette,
+    dither,
+    gradient,
+    hsv_to_rgb,
+    linear_to_srgb,
+    mix_in,
+    oklab_to_oklch,
+    oklab_to_srgb,
+    oklch_to_oklab,
+    parse_hex,
+    posterize,
+    rgb_to_hsv,
+    srgb_to_linear,
+    srgb_to_oklab,
+    to_linear,
+    to_rgba,
+    to_srgb,
+)
 
 DATA_FILE = colour._COLORMAP_FILE
 PERCEPTUAL = ("viridis", "magma", "inferno", "plasma", "cividis")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from artlang import colour
+from artlang.kernels import colour
 from artlang.builtins import load_all
-from artlang.context import FrameContext, Region
-from artlang.errors import RUNTIME, ArtError
-from artlang.render import Renderer, load_sketch
+from artlang.runtime.context import FrameContext
+from artlang.kernels.region import Region
+from artlang.core.errors import RUNTIME, ArtError
+from artlang.runtime.render import Renderer, load_sketch
 
 TABLE = load_all()
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artlang.errors import ArtError
-from artlang.models import datasets
-from artlang.models.datasets import load_data
+from artlang.core.errors import ArtError
+from artlang.training import datasets
+from artlang.training.datasets import load_data
 
 
 def digest(array: np.ndarray) -> str:

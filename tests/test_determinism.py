@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artlang.writers import to_8bit
+from artlang.kernels.pixels import to_8bit
 from conftest import ROOT, ZOO_GAN, run_cli
 
 sys.path.insert(0, str(ROOT / "tools"))

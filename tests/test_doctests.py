@@ -8,9 +8,9 @@ import importlib
 import numpy as np
 import pytest
 
-MODULES = ["artlang.blend", "artlang.context", "artlang.errors", "artlang.export", "artlang.live",
-           "artlang.provenance", "artlang.render",
-           "artlang.watcher", "artlang.writers", "artlang.models.architectures",
+MODULES = ["artlang.kernels.blend", "artlang.kernels.pixels", "artlang.kernels.region", "artlang.language.literals", "artlang.runtime.context", "artlang.core.errors", "artlang.export.jobs", "artlang.live.session",
+           "artlang.output.provenance", "artlang.runtime.render",
+           "artlang.live.watcher", "artlang.output.writers", "artlang.models.architectures",
            "artlang.models.config", "artlang.models.inference", "artlang.models.latent",
            "artlang.models.store"]
 

@@ -13,11 +13,19 @@ import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from artlang import encoders
-from artlang.encoders import (FORMATS, AnimationWriter, SequenceWriter, contact_sheet,
-                              format_for, frame_name, sidecar_path, write_sidecar)
-from artlang.errors import USAGE, ArtError
-from artlang.writers import to_8bit, to_16bit
+from artlang.output import encoders
+from artlang.output.encoders import (
+    FORMATS,
+    AnimationWriter,
+    SequenceWriter,
+    contact_sheet,
+    format_for,
+    frame_name,
+    sidecar_path,
+    write_sidecar,
+)
+from artlang.core.errors import USAGE, ArtError
+from artlang.kernels.pixels import to_8bit, to_16bit
 
 
 @pytest.fixture
@@ -386,7 +394,7 @@ def test_sidecar_json_is_sorted_and_written_atomically(tmp_path):
 
 def test_png16_encoder_matches_the_8bit_one_in_layout():
     image = np.random.default_rng(2).random((5, 6, 4), dtype=np.float32)
-    from artlang.writers import encode_png_fast
+    from artlang.output.writers import encode_png_fast
     eight = Image.open(io.BytesIO(encode_png_fast(image)))
     sixteen = Image.open(io.BytesIO(encode_png_fast(image, bits=16)))
     assert eight.size == sixteen.size and eight.mode == sixteen.mode == "RGBA"

@@ -24,7 +24,7 @@ def test_the_catalogue_covers_every_kind_of_error():
     for section in EXIT_CODES:
         assert f"\n## {section}\n" in text
     assert len(EXAMPLES) >= 40
-    from artlang.limits import Limits
+    from artlang.core.limits import Limits
     for name in Limits.names():                       # every limit's message is shown
         assert f"--limit {name}=N" in text or f"--limit {name}=BYTES" in text, name
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artlang import filters
-from artlang.errors import ArtError
-from artlang.images import load_fitted
+from artlang.kernels import filters
+from artlang.core.errors import ArtError
+from artlang.kernels.images import load_fitted
 
 RNG = np.random.default_rng(7)
 
@@ -182,7 +182,7 @@ def test_blur_does_not_darken_next_to_transparent_pixels(render):
 
 
 def test_blur_radius_must_be_the_same_for_every_pixel(tmp_path):
-    from artlang.render import load_sketch
+    from artlang.runtime.render import load_sketch
     (tmp_path / "s.art").write_text("output blur(#fff, uv.x)\n")
     with pytest.raises(ArtError, match="radius"):
         load_sketch(tmp_path / "s.art")
@@ -305,7 +305,7 @@ def test_displace_by_a_noise_field_is_deterministic(render, quadrants):
 # --- threads ----------------------------------------------------------------------------------------
 
 def test_filters_give_the_same_bytes_on_any_number_of_threads():
-    from artlang import noise
+    from artlang.kernels import noise
     image = noisy(300, 260, opaque=False)
     before = noise.get_threads()
     results = []

@@ -6,7 +6,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from artlang.errors import ArtError
+from artlang.core.errors import ArtError
 from artlang.models import latent
 
 

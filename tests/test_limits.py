@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from artlang.errors import ArtError
-from artlang.limits import Limits
-from artlang.render import Renderer, load_sketch
+from artlang.core.errors import ArtError
+from artlang.core.limits import Limits
+from artlang.runtime.render import Renderer, load_sketch
 
 
 def write(folder: Path, text: str, name: str = "sketch.art") -> Path:
@@ -92,7 +92,7 @@ def test_a_frame_past_its_time_budget_stops_between_calls(tmp_path):
 
 
 def test_a_tiled_render_checks_the_budget_of_each_tile(tmp_path):
-    from artlang.tiles import TiledRenderer
+    from artlang.runtime.tiles import TiledRenderer
     sketch = write(tmp_path, "canvas 512 x 512\noutput fbm(uv * 4, octaves=8)\n")
     tiled = TiledRenderer(load_sketch(sketch), tile=64, limits=Limits(max_frame_seconds=1e-6))
     assert "took longer than the limit" in str(failure(lambda: list(tiled.bands(0))))

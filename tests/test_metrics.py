@@ -11,9 +11,9 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from artlang.models import metrics
-from artlang.models.datasets import load_data
-from artlang.models.metrics import (
+from artlang.training import metrics
+from artlang.training.datasets import load_data
+from artlang.training.metrics import (
     copy_check,
     discretised_gaussian_nll,
     features_of,
@@ -21,7 +21,7 @@ from artlang.models.metrics import (
     kernel_inception_distance,
     train_feature_network,
 )
-from artlang.models.training import train
+from artlang.training.training import train
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_docstring_examples_run():
 
 
 def test_the_card_tables_put_each_metric_beside_its_baseline():
-    from artlang.models.card import metrics_tables
+    from artlang.training.card import metrics_tables
     rows = metrics_tables({"model": {"frechet_distance": 12.5, "negative_elbo_nats": 700.0},
                            "real": {"frechet_distance": 0.5, "negative_elbo_nats": 650.0}})
     assert any(row.startswith("| Fréchet distance") and "| 12.5 | 0.5 |" in row for row in rows)

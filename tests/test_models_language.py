@@ -7,14 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 torch = pytest.importorskip("torch")
 
-from artlang.errors import ArtError  # noqa: E402
+from artlang.core.errors import ArtError  # noqa: E402
 from artlang.models import store  # noqa: E402
 from artlang.models.architectures import build  # noqa: E402
 from artlang.models.config import ModelConfig  # noqa: E402
-from artlang.render import Renderer, load_sketch  # noqa: E402
+from artlang.runtime.render import Renderer, load_sketch  # noqa: E402
 from conftest import run_cli  # noqa: E402
 
 
@@ -154,7 +155,7 @@ def test_mistakes_are_clear_errors(project, text, message, stage):
 
 
 def test_an_export_decodes_its_frames_in_batches_and_gives_the_same_bytes_as_render(project, monkeypatch):
-    from artlang import export
+    from artlang.export import jobs as export
     sketch = project / "walk.art"
     sketch.write_text(GAN + "frames 10\noutput decode(m, latent_loop(m, 2))", encoding="utf-8")
     batches = []
@@ -175,7 +176,7 @@ def test_an_export_decodes_its_frames_in_batches_and_gives_the_same_bytes_as_ren
 
 
 def test_watch_decodes_with_one_torch_thread(project, monkeypatch):
-    from artlang.live import LiveSession
+    from artlang.live.session import LiveSession
     sketch = project / "live.art"
     sketch.write_text(GAN + "output decode(m, latent(m, 1))", encoding="utf-8")
     original = store.LoadedModel.decode
@@ -194,7 +195,7 @@ def test_the_recipe_records_the_model_and_reproduce_gives_the_same_bytes(project
     sketch = project / "rec.art"
     sketch.write_text(GAN + "output decode(m, latent(m, 6))", encoding="utf-8")
     assert run_cli("render", sketch, "-o", project / "rec.png").code == 0
-    from artlang.provenance import read_recipe
+    from artlang.output.provenance import read_recipe
     inputs = read_recipe(project / "rec.png").inputs
     assert {"models/gan/config.json", "models/gan/model.safetensors"} <= set(inputs)
     again = run_cli("reproduce", project / "rec.png")
@@ -215,10 +216,14 @@ def test_code_carrying_model_files_need_trust(project):
     assert refused.code == 3 and "--trust" in refused.stderr and "Traceback" not in refused.stderr
     assert not (project / "ts.png").exists()
     assert run_cli("render", sketch, "-o", project / "ts.png", "--trust").code == 0
+    tiled = run_cli("render", sketch, "-o", project / "tiles.png", "--trust", "--tile", "16")
+    assert tiled.code == 0, tiled.stderr                    # trust reaches every tile's context
+    with Image.open(project / "ts.png") as whole, Image.open(project / "tiles.png") as tiles:
+        assert np.array_equal(np.asarray(whole), np.asarray(tiles))
 
 
 def test_watch_draws_again_when_the_model_file_changes(project):
-    from artlang.live import LiveSession
+    from artlang.live.session import LiveSession
     sketch = project / "live.art"
     sketch.write_text(GAN + "output decode(m, latent(m, 1))", encoding="utf-8")
     session = LiveSession(sketch, project / "live.png")

@@ -18,8 +18,8 @@ import pytest
 torch = pytest.importorskip("torch")
 from safetensors.torch import save_file
 
-from artlang import project
-from artlang.errors import RUNTIME, USAGE, ArtError
+from artlang.language import project
+from artlang.core.errors import RUNTIME, USAGE, ArtError
 from artlang.models import store
 from artlang.models.architectures import build
 from artlang.models.config import ModelConfig

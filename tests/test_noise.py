@@ -1,4 +1,4 @@
-"""Properties of artlang.noise: ranges, smoothness, seeds, broadcasting, fractal sums, white noise,
+"""Properties of artlang.kernels.noise: ranges, smoothness, seeds, broadcasting, fractal sums, white noise,
 and byte-identical output however the work is split (threads, tiles, processes)."""
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from artlang import noise
-from artlang.errors import ArtError
+from artlang.kernels import noise
+from artlang.core.errors import ArtError
 
 ROOT = Path(__file__).resolve().parent.parent
 NOISES = {  # (dimensions, basis) -> the plain noise function

@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from artlang.errors import ArtError
+from artlang.core.errors import ArtError
 
 
 def digest(array: np.ndarray) -> str:
@@ -22,7 +22,7 @@ def field(render, expression: str, size: str = "64 x 64", head: str = "", **opti
 def loop_frame(frame: int, frames: int = 12, fps: float = 6.0) -> np.ndarray:
     """loop_noise at one frame, called through the table (the renderer stops at frame frames - 1)."""
     from artlang.builtins import load_all
-    from artlang.context import FrameContext
+    from artlang.runtime.context import FrameContext
     context = FrameContext(48, 32, seed=5, frame=frame, fps=fps, frames=frames)
     loop_noise = load_all()["loop_noise"].implementation
     return loop_noise(context, "main/x/loop_noise#0", context.uv * 3, None, np.float32(1), np.float32(0),

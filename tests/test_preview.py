@@ -11,11 +11,11 @@ import time
 import numpy as np
 import pytest
 
-from artlang import preview
-from artlang.errors import USAGE, ArtError, Diagnostic
-from artlang.live import LiveState, ParamControl
-from artlang.preview import PreviewServer
-from artlang.writers import encode_png_fast
+from artlang.live import preview
+from artlang.core.errors import USAGE, ArtError, Diagnostic
+from artlang.live.session import LiveState, ParamControl
+from artlang.live.preview import PreviewServer
+from artlang.output.writers import encode_png_fast
 
 RADIUS = ParamControl("radius", "num", 0.3, 0.3, 0.1, 0.9, "the disc's radius")
 

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from conftest import run_cli
-from artlang.provenance import DamagedRecipe, Recipe, file_hash
-from artlang.project import stdlib_dir
+from artlang.output.provenance import DamagedRecipe, Recipe, file_hash
+from artlang.language.project import stdlib_dir
 
 GOOD = {"main": "sketch.art", "sources": {"sketch.art": "canvas 4 x 4\noutput 0.5\n"},
         "inputs": {}, "seed": 0, "params": {}, "size": [4, 4], "frame": 0, "version": "0"}
@@ -187,7 +187,7 @@ def test_any_recipe_is_read_or_refused_and_never_writes_outside(tmp_path_factory
         recipe = Recipe.from_text(text)
     except DamagedRecipe:
         return
-    from artlang.errors import ArtError
+    from artlang.core.errors import ArtError
     place = tmp_path_factory.mktemp("place")
     folder = place / "made"
     folder.mkdir()

@@ -6,8 +6,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from artlang.render import Renderer, load_sketch
-from artlang.writers import to_8bit
+from artlang.runtime.render import Renderer, load_sketch
+from artlang.kernels.pixels import to_8bit
 from conftest import ROOT
 
 SKETCHES = sorted((ROOT / "sketches").glob("*.art"))

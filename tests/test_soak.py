@@ -61,8 +61,8 @@ def test_a_module_taken_away_and_written_again_a_moment_later_is_not_reported_mi
     reported as "import file `lib/tones.art` not found" when the editor took longer than the
     debounce to write it again. A file the last render read now gets MISSING_GRACE to come back,
     as the sketch does; one gone for good is still reported."""
-    from artlang.live import LiveSession
-    from artlang.watcher import MISSING_GRACE, Watcher
+    from artlang.live.session import LiveSession
+    from artlang.live.watcher import MISSING_GRACE, Watcher
 
     (tmp_path / "lib").mkdir()
     module = tmp_path / soak_watch.MODULE
@@ -96,8 +96,8 @@ def test_the_look_after_watching_a_new_folder_waits_for_a_save_in_progress(tmp_p
     came late (a loaded machine), the look read the half-written sketch and reported its error
     ("the sketch has no `output` statement"). The look now waits WRITE_GRACE, by which time the
     save's events have arrived and hold it until the file is closed."""
-    from artlang.live import LiveSession
-    from artlang.watcher import WRITE_GRACE, Watcher
+    from artlang.live.session import LiveSession
+    from artlang.live.watcher import WRITE_GRACE, Watcher
 
     (tmp_path / "lib").mkdir()
     (tmp_path / soak_watch.MODULE).write_text(soak_watch.module_text(0), encoding="utf-8")
@@ -127,8 +127,8 @@ def test_a_save_landing_while_the_module_is_loaded_is_drawn_next(tmp_path, monke
     the new version for seen. When that save's event came, its render found nothing changed
     ("unchanged"): the last save was never drawn. A render during which an input was written
     no longer records it as seen."""
-    import artlang.render
-    from artlang.live import LiveSession
+    import artlang.runtime.render
+    from artlang.live.session import LiveSession
 
     (tmp_path / "lib").mkdir()
     module = tmp_path / soak_watch.MODULE
@@ -138,7 +138,7 @@ def test_a_save_landing_while_the_module_is_loaded_is_drawn_next(tmp_path, monke
     assert session.render().status == "rendered"
     soak_watch.write_via_rename(module, soak_watch.BROKEN_MODULES[0](1) if first == "broken"
                                 else soak_watch.module_text(1))
-    load = artlang.render.load_sketch
+    load = artlang.runtime.render.load_sketch
 
     def load_while_the_next_save_lands(*arguments, **options):
         try:
@@ -146,8 +146,8 @@ def test_a_save_landing_while_the_module_is_loaded_is_drawn_next(tmp_path, monke
         finally:
             soak_watch.write_via_rename(module, soak_watch.module_text(2))
 
-    monkeypatch.setattr(artlang.render, "load_sketch", load_while_the_next_save_lands)
+    monkeypatch.setattr(artlang.runtime.render, "load_sketch", load_while_the_next_save_lands)
     assert session.render().status == ("cancelled" if first == "broken" else "rendered")
-    monkeypatch.setattr(artlang.render, "load_sketch", load)
+    monkeypatch.setattr(artlang.runtime.render, "load_sketch", load)
     assert session.render().status == "rendered"           # the last save, drawn
     assert session.render().status == "unchanged"

@@ -7,9 +7,9 @@ import zipfile
 
 import pytest
 
-from artlang import ast
-from artlang.parser import parse_source
-from artlang.project import stdlib_dir, stdlib_modules
+from artlang.language import ast
+from artlang.language.parser import parse_source
+from artlang.language.project import stdlib_dir, stdlib_modules
 from conftest import ROOT
 
 LANG_STDLIB = ROOT / "tests" / "lang" / "stdlib"
@@ -42,6 +42,7 @@ def test_the_wheel_carries_stdlib_grammar_and_data(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for module in stdlib_modules():
         assert f"artlang/stdlib/{module}.art" in names
-    assert "artlang/grammar.lark" in names
-    assert "artlang/data/colormaps.npz" in names
-    assert "artlang/preview_page.html" in names
+    assert "artlang/language/grammar.lark" in names
+    assert "artlang/kernels/data/colormaps.npz" in names
+    assert "artlang/live/preview_page.html" in names
+    assert "artlang/training/shapes.art" in names

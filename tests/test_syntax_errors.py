@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from artlang.errors import ArtError
-from artlang.parser import parse_source
-from artlang.syntax_errors import CHARACTER_HINTS, SYNTAX_MISTAKES
+from artlang.core.errors import ArtError
+from artlang.language.parser import parse_source
+from artlang.language.syntax_errors import CHARACTER_HINTS, SYNTAX_MISTAKES
 
 EXAMPLES = [(label, example) for label, mistake in SYNTAX_MISTAKES.items() for example in mistake.examples]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from artlang.render import Renderer, load_source
+from artlang.runtime.render import Renderer, load_source
 
 
 def frames_of(text: str, *indices: int) -> list[np.ndarray]:

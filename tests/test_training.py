@@ -17,11 +17,11 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from artlang.cli import EXIT_USAGE
-from artlang.errors import USAGE, ArtError
-from artlang.models import card, recipes, settings, training
+from artlang.core.errors import USAGE, ArtError
+from artlang.training import card, recipes, settings, training
 from artlang.models.architectures import build
 from artlang.models.config import ModelConfig
-from artlang.models.recipes import diff_augment, random_stream, update_average
+from artlang.training.recipes import diff_augment, random_stream, update_average
 from artlang.models.store import zoo_names, zoo_path
 
 TINY = {"size": 32, "count": 64, "batch": 16, "width": 8, "z_size": 8, "threads": 1,

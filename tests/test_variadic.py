@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from artlang.builtins import load_all
-from artlang.builtins.table import BUILTINS, Builtin, P
-from artlang.errors import ArtError
+from artlang.language.schema import BUILTINS, Builtin, P
+from artlang.core.errors import ArtError
 
 
 def _pick(context, first, values, index, weights):

@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from artlang.builtins import load_all
-from artlang.live import LiveSession
-from artlang.watcher import Watcher
+from artlang.live.session import LiveSession
+from artlang.live.watcher import Watcher
 
 TIMEOUT = 15.0
 
@@ -261,7 +261,7 @@ def test_a_newer_save_cancels_a_render_in_progress(tmp_path, monkeypatch):
 
 
 def test_params_set_from_the_preview_re_render_and_are_validated(tmp_path):
-    from artlang.errors import ArtError
+    from artlang.core.errors import ArtError
     text = 'canvas 16 x 16\nparam level = 0.2 in 0..1 "grey level"\noutput level\n'
     with Live(tmp_path, text) as live:
         live.wait_until(lambda: live.shown_pixel() == (51, 51, 51), "the default level")
@@ -279,7 +279,7 @@ def test_params_set_from_the_preview_re_render_and_are_validated(tmp_path):
 
 
 def test_a_sketch_gone_for_good_is_reported(tmp_path, monkeypatch):
-    monkeypatch.setattr("artlang.watcher.MISSING_GRACE", 0.2)
+    monkeypatch.setattr("artlang.live.watcher.MISSING_GRACE", 0.2)
     with Live(tmp_path, colour_sketch(1)) as live:
         live.wait_for_colour(1)
         live.sketch.unlink()
@@ -319,15 +319,15 @@ def hear(live: "Live", *kinds: str) -> None:
 
 def on_load(monkeypatch) -> threading.Event:
     """An event set each time a render has loaded the sketch."""
-    import artlang.render
-    loaded, load = threading.Event(), artlang.render.load_sketch
+    import artlang.runtime.render
+    loaded, load = threading.Event(), artlang.runtime.render.load_sketch
 
     def load_and_tell(*arguments, **options):
         try:
             return load(*arguments, **options)
         finally:
             loaded.set()
-    monkeypatch.setattr(artlang.render, "load_sketch", load_and_tell)
+    monkeypatch.setattr(artlang.runtime.render, "load_sketch", load_and_tell)
     return loaded
 
 

@@ -7,7 +7,7 @@ after its time budget is a hang. Both are saved to --out (the input, and a .txt 
 traceback), and the run exits 1. Cases come from hypothesis strategies (so tests/test_fuzz.py,
 which runs a seeded subset, shrinks what it finds), in three families:
 
-  grammar   sentences of artlang/grammar.lark (`hypothesis.extra.lark.from_lark`), its names,
+  grammar   sentences of artlang/language/grammar.lark (`hypothesis.extra.lark.from_lark`), its names,
             numbers and strings drawn from the built-in table and from edge cases
   typed     well-typed sketches built from the built-in table (lets, functions, params, layers,
             settings), so most get past the checker and render
@@ -43,11 +43,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from artlang.blend import BLEND_MODES  # noqa: E402
+from artlang.language.schema import BLEND_MODES  # noqa: E402
 from artlang.builtins import load_all  # noqa: E402
-from artlang.builtins.table import Builtin, BuiltinValue  # noqa: E402
-from artlang.errors import CHECK, RUNTIME, SYNTAX, USAGE, ArtError  # noqa: E402
-from artlang.project import zoo_names  # noqa: E402
+from artlang.language.schema import Builtin, BuiltinValue  # noqa: E402
+from artlang.core.errors import CHECK, RUNTIME, SYNTAX, USAGE, ArtError  # noqa: E402
+from artlang.language.project import zoo_names  # noqa: E402
 
 SIZE = (16, 16)
 BUDGET = 5.0                 # seconds a case may take (parse, check, compile and two frames)
@@ -91,7 +91,7 @@ def time_budget(seconds: float):
 
 def render_case(case: Case) -> None:
     """Parse, check, compile and draw frame 0 and the last frame at 16 x 16."""
-    from artlang.render import Renderer, load_source
+    from artlang.runtime.render import Renderer, load_source
     program = load_source(case.text, case.path)
     renderer = Renderer(program, size=SIZE, model_threads=1)
     frames = program.settings.frames
@@ -143,9 +143,9 @@ VALUE = re.compile(r"[0-9A-Za-z_#]")
 
 @cache
 def grammar():
-    """artlang/grammar.lark as a plain Lark parser (no post-lexer), for `from_lark`."""
+    """artlang/language/grammar.lark as a plain Lark parser (no post-lexer), for `from_lark`."""
     from lark import Lark
-    return Lark((ROOT / "artlang" / "grammar.lark").read_text(encoding="utf-8"), parser="lalr",
+    return Lark((ROOT / "artlang" / "language" / "grammar.lark").read_text(encoding="utf-8"), parser="lalr",
                 lexer="contextual")
 
 
@@ -229,8 +229,8 @@ STDLIB_MOVES = ("moved", "turned", "scaled")            # shapes' functions that
 @cache
 def stdlib_functions() -> list[tuple[str, list[str], str]]:
     """(module.name, kinds of its required parameters, kind returned) for the stdlib's functions."""
-    from artlang import ast
-    from artlang.parser import parse_source
+    from artlang.language import ast
+    from artlang.language.parser import parse_source
     found = []
     for module in ("palettes", "shapes"):
         text = (ROOT / "stdlib" / f"{module}.art").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ made again. Run it with matplotlib installed somewhere throwaway:
     python3 -m venv /tmp/mplenv && /tmp/mplenv/bin/pip install matplotlib
     /tmp/mplenv/bin/python tools/make_colormaps.py
 
-The names come from `artlang.colour.COLORMAP_NAMES` (the one list; this script loads that file by
+The names come from `artlang.kernels.colour.COLORMAP_NAMES` (the one list; this script loads that file by
 path so it does not need artlang's own dependencies). Each map is written as 256 float32 sRGB
 entries, RGB in 0..1 (alpha is always 1 and is added at load time). Maps that matplotlib keeps at
 another length (twilight has 510 entries) are resampled linearly to 256. The file is written with
@@ -20,8 +20,8 @@ the key "NOTICE".
 """
 from __future__ import annotations
 
-import importlib.util
 import io
+import sys
 import zipfile
 from pathlib import Path
 
@@ -29,7 +29,7 @@ import numpy as np
 import matplotlib
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUT = ROOT / "artlang" / "data" / "colormaps.npz"
+OUTPUT = ROOT / "artlang" / "kernels" / "data" / "colormaps.npz"
 ENTRIES = 256
 
 NOTICE = (
@@ -42,11 +42,11 @@ NOTICE = (
 
 
 def colormap_names() -> tuple[str, ...]:
-    """COLORMAP_NAMES from artlang/colour.py, loaded by path (the module imports only numpy)."""
-    spec = importlib.util.spec_from_file_location("artlang_colour", ROOT / "artlang" / "colour.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.COLORMAP_NAMES
+    """COLORMAP_NAMES from artlang/kernels/colour.py (which imports only numpy and the language's
+    literals)."""
+    sys.path.insert(0, str(ROOT))
+    from artlang.kernels.colour import COLORMAP_NAMES
+    return COLORMAP_NAMES
 
 
 def lookup_table(name: str) -> np.ndarray:

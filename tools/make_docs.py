@@ -9,7 +9,7 @@ artlang/builtins/table.py, `BLEND_MODES` in artlang/blend.py, the `fn`s of stdli
 no second hand-kept list of names. The output is deterministic: the same tables give the same bytes.
 
 Each built-in's example is rendered at 96 x 96 into docs/images/reference/NAME.png. Rendering needs
-the noise kernels (artlang.noise, numba); if they cannot be imported the markdown is still written and
+the noise kernels (artlang.kernels.noise, numba); if they cannot be imported the markdown is still written and
 the images are skipped with a warning. `--check` compares only the markdown: image bytes may change
 with a noise implementation, the text may not change without the table changing.
 """
@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:          # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from artlang import ast  # noqa: E402
-from artlang.blend import BLEND_MODES  # noqa: E402
+from artlang.language import ast  # noqa: E402
+from artlang.language.schema import BLEND_MODES  # noqa: E402
 from artlang.builtins import load_all  # noqa: E402
-from artlang.builtins.table import ABSENT, KIND_NAMES, Builtin  # noqa: E402
-from artlang.parser import parse_source  # noqa: E402
+from artlang.language.schema import ABSENT, KIND_NAMES, Builtin  # noqa: E402
+from artlang.language.parser import parse_source  # noqa: E402
 
 REFERENCE = ROOT / "docs" / "reference.md"
 GALLERY = ROOT / "docs" / "gallery.md"
@@ -336,12 +336,12 @@ def example_size(program) -> tuple[int, int]:
 def render_examples(table: dict, folder: Path) -> list[str]:
     """Render every example into folder/NAME.png; returns the warnings (nothing is printed here)."""
     try:
-        import artlang.noise  # noqa: F401  (the kernels the noise examples need)
+        import artlang.kernels.noise  # noqa: F401  (the kernels the noise examples need)
     except Exception as failure:  # numba missing or the module broken: the markdown still matters
-        return [f"cannot import artlang.noise ({failure!r}); example images skipped"]
-    from artlang.errors import ArtError
-    from artlang.render import Renderer, load_source
-    from artlang.writers import write_png
+        return [f"cannot import artlang.kernels.noise ({failure!r}); example images skipped"]
+    from artlang.core.errors import ArtError
+    from artlang.runtime.render import Renderer, load_source
+    from artlang.output.writers import write_png
 
     warnings = []
     folder.mkdir(parents=True, exist_ok=True)

@@ -20,9 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:          # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from artlang.errors import SourceCache, format_diagnostic  # noqa: E402
-from artlang.render import ArtError, Renderer, load_sketch  # noqa: E402
-from artlang.writers import write_png  # noqa: E402
+from artlang.core.errors import SourceCache, format_diagnostic  # noqa: E402
+from artlang.runtime.render import ArtError, Renderer, load_sketch  # noqa: E402
+from artlang.output.writers import write_png  # noqa: E402
+from artlang.output.provenance import picture_text  # noqa: E402
 
 SKETCHES = ROOT / "sketches"
 IMAGES = ROOT / "docs" / "images" / "sketches"
@@ -39,7 +40,7 @@ def render_sketch(path: Path, target: Path, target_width: int = GALLERY_WIDTH) -
     program = load_sketch(path)
     size = gallery_size(program.settings.width, program.settings.height, target_width)
     renderer = Renderer(program, size=size)
-    write_png(renderer.render(0), target, renderer.metadata())
+    write_png(renderer.render(0), target, picture_text(renderer))
     return size
 
 

@@ -212,8 +212,8 @@ def pixels_digest(png: bytes) -> str:
 def expected_pictures(steps: list[Step], folder: Path) -> dict[tuple[int, int], str]:
     """The pixel digest of every good state, rendered by the library in `folder`. Each good state
     must differ from the one before it, or its save could not be told from a missed one."""
-    from artlang.render import Renderer, load_sketch
-    from artlang.writers import to_8bit
+    from artlang.runtime.render import Renderer, load_sketch
+    from artlang.kernels.pixels import to_8bit
 
     (folder / "lib").mkdir(parents=True, exist_ok=True)
     expected, previous = {}, None

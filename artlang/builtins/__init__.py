@@ -2,7 +2,7 @@
 
 The checker imports only `table` (no numpy); `load_all()` imports the implementations.
 """
-from .table import BUILTINS, Builtin, BuiltinValue, Param  # noqa: F401
+from artlang.language.schema import BUILTINS, Builtin, BuiltinValue, Param  # noqa: F401
 
 _MODULES = ("values", "math", "easing", "colour", "noise", "shapes", "space", "images", "filters",
             "compose", "models")

@@ -1,13 +1,13 @@
 """Colour built-ins: constructors, linear light, OKLab/OKLCH, gradients, posterise and dither,
-colormaps and cosine palettes. The colour science lives in `artlang.colour`; this module declares
+colormaps and cosine palettes. The colour science lives in `artlang.kernels.colour`; this module declares
 the built-ins and turns that module's ValueErrors into artlang errors."""
 from __future__ import annotations
 
 import numpy as np
 
-from .. import colour
-from ..errors import RUNTIME, error
-from .table import P, builtin, declare
+from artlang.kernels import colour
+from artlang.core.errors import RUNTIME, error
+from artlang.language.schema import P, builtin, declare
 
 F32 = np.float32
 COLOUR = "colour"
@@ -195,7 +195,7 @@ def hue_of(context, c):
 # --- gradients -------------------------------------------------------------------------------------
 
 def _runtime(function, *arguments, **options):
-    """Call into artlang.colour, turning its ValueError into an artlang runtime error."""
+    """Call into artlang.kernels.colour, turning its ValueError into an artlang runtime error."""
     try:
         return function(*arguments, **options)
     except ValueError as failure:

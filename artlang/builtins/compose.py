@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..blend import BLEND_MODES, composite
-from .table import P, builtin
+from artlang.kernels.blend import composite
+from artlang.language.schema import BLEND_MODES
+from artlang.language.schema import P, builtin
 
 F32 = np.float32
 COMPOSITING = "compositing"

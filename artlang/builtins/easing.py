@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .table import P, builtin
+from artlang.language.schema import P, builtin
 
 F32 = np.float32
 TIME = "time"

@@ -16,10 +16,10 @@ import math
 
 import numpy as np
 
-from .. import filters
-from ..context import Margin, neighbourhood
-from ..errors import RUNTIME, error
-from .table import P, builtin
+from artlang.kernels import filters
+from artlang.kernels.region import Margin
+from artlang.core.errors import RUNTIME, error
+from artlang.language.schema import Neighbourhood, P, builtin
 
 F32 = np.float32
 FILTERS = "filters"
@@ -66,7 +66,8 @@ def _with_alpha_of(rgb_source: np.ndarray, alpha_source: np.ndarray) -> np.ndarr
     return out
 
 
-@builtin(returns="color", category=FILTERS,
+@builtin(neighbourhood=Neighbourhood("c", lambda context, radius: _blur_margin(context, radius)),
+         returns="color", category=FILTERS,
          params=(P("c", "color", doc="the picture"),
                  P("radius", "num", 0.02, uniform=True,
                    doc="standard deviation of the gaussian, in uv units (`3 * pixel` is three pixels)")))
@@ -90,10 +91,8 @@ def blur(context, c, radius):
     return filters.blur(field, sigma, alpha=True, origin=_origin(context))
 
 
-neighbourhood("blur", "c", lambda context, radius: _blur_margin(context, radius))
-
-
-@builtin(returns="color", category=FILTERS,
+@builtin(neighbourhood=Neighbourhood("c", lambda context, amount, radius: _blur_margin(context, radius)),
+         returns="color", category=FILTERS,
          params=(P("c", "color", doc="the picture"),
                  P("amount", "num", 1.0, uniform=True, doc="how much of the detail is added back"),
                  P("radius", "num", 0.01, uniform=True, doc="size of the detail, in uv units")))
@@ -109,10 +108,8 @@ def sharpen(context, c, amount, radius):
     return _with_alpha_of(filters.unsharp(field, sigma, float(amount), origin=_origin(context)), field)
 
 
-neighbourhood("sharpen", "c", lambda context, amount, radius: _blur_margin(context, radius))
-
-
-@builtin(returns="num", category=FILTERS, params=(P("c", "color", doc="the picture"),))
+@builtin(neighbourhood=Neighbourhood("c", lambda context: Margin(1, 1, 1, 1)),
+         returns="num", category=FILTERS, params=(P("c", "color", doc="the picture"),))
 def edges(context, c):
     """Sobel edge strength of a picture: the gradient magnitude of its luma, 0 where it is flat.
 
@@ -124,9 +121,6 @@ def edges(context, c):
     if _is_uniform(c):
         return np.zeros((), F32)
     return filters.sobel(_field(context, c))
-
-
-neighbourhood("edges", "c", lambda context: Margin(1, 1, 1, 1))
 
 
 @builtin(returns="num", category=FILTERS,
@@ -156,7 +150,8 @@ def _kernel(values: np.ndarray, normalize: str) -> np.ndarray:
     return kernel
 
 
-@builtin(returns="color", category=FILTERS,
+@builtin(neighbourhood=Neighbourhood("c", lambda context, **uniform: _kernel_margin(context, **uniform)),
+         returns="color", category=FILTERS,
          params=(P("c", "color", doc="the picture"),
                  P("kernel", "list", doc="weights, as rows of numbers with an odd count each way"),
                  P("normalize", "string", "sum", choices=KERNEL_NORMALISATIONS,
@@ -183,9 +178,6 @@ def _kernel_margin(context, kernel, normalize) -> Margin:
     return Margin(columns, rows, columns, rows)
 
 
-neighbourhood("convolve", "c", _kernel_margin)
-
-
 def _region_grid(context) -> tuple[np.ndarray, np.ndarray]:
     """Column and row index of every pixel of the region, as float32 (H, W) arrays."""
     region = context.region
@@ -195,7 +187,8 @@ def _region_grid(context) -> tuple[np.ndarray, np.ndarray]:
         np.broadcast_to(rows, (region.height, region.width))
 
 
-@builtin(returns="color", category=FILTERS, per_pixel=True,
+@builtin(neighbourhood=Neighbourhood("c"),       # reads from anywhere: not drawn in tiles
+         returns="color", category=FILTERS, per_pixel=True,
          params=(P("c", "color", doc="the picture"),
                  P("offset", "vec2", doc="where each pixel reads from, relative to itself, in uv units (y up)"),
                  P("amount", "num", 1.0, doc="scales the offset"),
@@ -219,4 +212,3 @@ def displace(context, c, offset, amount, edge):
     return filters.sample(_field(context, c), columns + shift[..., 0], rows - shift[..., 1], edge)
 
 
-neighbourhood("displace", "c")       # reads from anywhere: not drawn in tiles

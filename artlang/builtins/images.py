@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import filters
-from ..context import neighbourhood
-from ..images import FITS
-from .table import P, builtin
+from artlang.kernels import filters
+from artlang.kernels.images import FITS
+from artlang.language.schema import Neighbourhood, P, builtin
 
 F32 = np.float32
 IMAGES = "images"
@@ -31,7 +30,8 @@ def image(context, path, fit, crop):
     return context.load_image(path, fit, crop)
 
 
-@builtin(returns="color", category=IMAGES, per_pixel=True,
+@builtin(neighbourhood=Neighbourhood("c"),       # reads from anywhere: not drawn in tiles
+         returns="color", category=IMAGES, per_pixel=True,
          params=(P("c", "color", doc="the picture, e.g. an image()"),
                  P("p", "vec2", doc="where to read it, in uv coordinates"),
                  P("edge", "string", "clamp", choices=filters.EDGES,
@@ -57,4 +57,3 @@ def sample(context, c, p, edge):
     return filters.sample(field, x, y, edge)
 
 
-neighbourhood("sample", "c")         # reads from anywhere: not drawn in tiles

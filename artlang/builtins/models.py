@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..context import neighbourhood
-from ..errors import RUNTIME, error
-from ..images import FITS
-from .table import ABSENT, P, builtin
+from artlang.core.errors import RUNTIME, error
+from artlang.kernels.images import FITS
+from artlang.language.schema import ABSENT, Neighbourhood, P, builtin
 
 F32 = np.float32
 MODELS = "models"
@@ -56,7 +55,7 @@ def latent(context, stream, m, seed, truncation, temperature):
 
     Example: `let m = model("shapes-gan")\\noutput decode(m, latent(m, 3, truncation=0.7))`
     """
-    from ..models import latent as latents
+    from artlang.models import latent as latents
     z_size = m.config.z_size
     number = _whole(seed) if seed is not None else context.stream_seed(stream)
     z = latents.from_seed(number, z_size)
@@ -64,7 +63,7 @@ def latent(context, stream, m, seed, truncation, temperature):
 
 
 def _scaled(m, z: np.ndarray, truncation, temperature) -> np.ndarray:
-    from ..models import latent as latents
+    from artlang.models import latent as latents
     truncation, temperature = float(truncation), float(temperature)
     if truncation != 1.0:
         if m.config.kind != "gan":
@@ -95,7 +94,7 @@ def latent_loop(context, stream, m, seed, phase, truncation, temperature):
 
     Example: `let m = model("shapes-gan")\\noutput decode(m, latent_loop(m, 4))`
     """
-    from ..models import latent as latents
+    from artlang.models import latent as latents
     z_size = m.config.z_size
     base = _whole(seed) if seed is not None else context.stream_seed(stream)
     first = latents.from_seed(base, z_size)
@@ -125,7 +124,7 @@ def lerp(context, a, b, amount):
 
     Example: `let m = model("glyphs-vae")\\noutput decode(m, lerp(latent(m, 1), latent(m, 2), cycle))`
     """
-    from ..models import latent as latents
+    from artlang.models import latent as latents
     _same_size("lerp", a, b)
     return np.asarray(latents.lerp(a, b, float(amount)), F32)
 
@@ -137,7 +136,7 @@ def slerp(context, a, b, amount):
 
     Example: `let m = model("shapes-gan")\\noutput decode(m, slerp(latent(m, 1), latent(m, 2), ease_in_out(cycle)))`
     """
-    from ..models import latent as latents
+    from artlang.models import latent as latents
     _same_size("slerp", a, b)
     return np.asarray(latents.slerp(a, b, float(amount)), F32)
 
@@ -154,7 +153,7 @@ def spline(context, amount, keys, ends):
 
     Example: `let m = model("shapes-gan")\\noutput decode(m, spline(cycle, latent(m, 1), latent(m, 2), latent(m, 3), ends="closed"))`
     """
-    from ..models import latent as latents
+    from artlang.models import latent as latents
     if len(keys) < 2:
         raise error("`spline` needs at least two keyframe latents", stage=RUNTIME)
     _same_size("spline", *keys)
@@ -192,7 +191,8 @@ def _same_size_as_model(m, z) -> None:
                     hint="make latents with `latent(m, ...)` of the same model")
 
 
-@builtin(returns="latent", category=MODELS,
+@builtin(neighbourhood=Neighbourhood("c"),       # reads the whole canvas: not drawn in tiles
+         returns="latent", category=MODELS,
          params=(P("m", "model", doc="a VAE"),
                  P("c", "color", doc="the picture, e.g. an `image(...)`")))
 def encode(context, m, c):
@@ -208,4 +208,3 @@ def encode(context, m, c):
     return np.asarray(m.encode(picture[None], threads=context.model_threads)[0], F32)
 
 
-neighbourhood("encode", "c")         # reads the whole canvas: not drawn in tiles

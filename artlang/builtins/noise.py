@@ -6,22 +6,17 @@ import math
 
 import numpy as np
 
-from ..errors import RUNTIME, error
-from .table import ABSENT, P, builtin
+from artlang.core.errors import RUNTIME, error
+from artlang.kernels.noise_choices import BASES, DISTANCES, WORLEY_MODES
+from artlang.language.schema import ABSENT, P, builtin
 
 F32 = np.float32
 NOISE = "noise"
-# These tuples are the parameters' choices and also number the branches of the kernels in
-# artlang/noise.py: append, never reorder.
-BASES = ("value", "perlin", "simplex")
-FRACTALS = ("fbm", "turbulence", "ridged")
-WORLEY_MODES = ("f1", "f2", "f2-f1")
-DISTANCES = ("euclidean", "manhattan", "chebyshev")
 
 
 def _kernels():
     """The numba kernels, imported on first use so sketches without noise never load numba."""
-    return importlib.import_module("artlang.noise")
+    return importlib.import_module("artlang.kernels.noise")
 
 
 def _whole_seed(seed) -> int:

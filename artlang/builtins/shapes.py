@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .table import P, builtin
+from artlang.language.schema import P, builtin
 
 F32 = np.float32
 SHAPES = "shapes"

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .table import builtin_value
+from artlang.language.schema import builtin_value
 
 F32 = np.float32
 

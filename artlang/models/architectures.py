@@ -18,7 +18,7 @@ import math
 import torch
 from torch import nn
 
-from .config import ModelConfig
+from artlang.models.config import ModelConfig
 
 
 def _levels(size: int) -> int:

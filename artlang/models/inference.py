@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import RUNTIME, error
-from .config import ModelConfig
+from artlang.core.errors import RUNTIME, error
+from artlang.models.config import ModelConfig
 
 BATCH = 64                               # latents (or pictures) per forward call at the most
 GRAY = np.array([0.299, 0.587, 0.114], np.float32)   # Pillow's "L", as the training images were

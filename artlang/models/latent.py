@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import RUNTIME, error
+from artlang.core.errors import RUNTIME, error
 
 LATENT_STREAM = 0x6C6174656E74        # "latent" in ASCII: keeps these draws apart from others
 F32 = np.float32

@@ -36,12 +36,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import RUNTIME, USAGE, did_you_mean, error
-from ..limits import Limits, size_text
-from .. import project
-from ..writers import atomic_write
-from .config import ConfigError, ModelConfig
-from .inference import LoadedModel, prepare
+from artlang.core.errors import RUNTIME, USAGE, did_you_mean, error
+from artlang.core.limits import Limits, size_text
+from artlang.language import project
+from artlang.core.files import atomic_write
+from artlang.models.config import ConfigError, ModelConfig
+from artlang.models.inference import LoadedModel, prepare
 
 WEIGHTS, CONFIG, CARD = "model.safetensors", "config.json", "card.md"
 SAFETENSORS, PICKLES, SCRIPTS = (".safetensors",), (".pt", ".pth"), (".ts", ".torchscript")
@@ -53,7 +53,7 @@ CACHED_MODELS = 8
 
 
 def _named(path: Path) -> str:
-    from ..project import display_name
+    from artlang.language.project import display_name
     return f"`{display_name(path)}`"
 
 
@@ -182,7 +182,7 @@ def _read_model(weights: Path, config_path: Path, trust: bool, limit: int) -> Lo
         return _read_script(data, weights, config, digest, trust)
     state = _read_safetensors(data, weights) if suffix in SAFETENSORS else _read_pickle(data, weights)
     check_tensors(state, config, weights)
-    from .architectures import build
+    from artlang.models.architectures import build
 
     module = build(config)
     defaults = module.state_dict()
@@ -307,7 +307,7 @@ def _expected_tensors(config: ModelConfig) -> dict:
     """The state dict of the model a config describes, as shapes only (torch's meta device)."""
     import torch
 
-    from .architectures import build
+    from artlang.models.architectures import build
     with torch.device("meta"):
         return build(config).state_dict()
 
@@ -321,7 +321,7 @@ def _fitting_change(shapes: dict, config: ModelConfig) -> dict:
     z_size, channels, image_size, width, or the architecture (with its kind)."""
     import dataclasses
 
-    from .config import ARCHITECTURES
+    from artlang.models.config import ARCHITECTURES
     sizes = sorted({shape[-1] for shape in shapes.values() if len(shape) == 2})
     changes = [{"z_size": size} for size in sizes] + [{"channels": c} for c in (1, 3)] \
         + [{"image_size": s} for s in (32, 64)] + [{"width": w} for w in _WIDTHS] \
