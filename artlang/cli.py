@@ -268,26 +268,24 @@ def _load(arguments):
 
 def command_render(arguments, out) -> int:
     from artlang.runtime.render import Renderer
+    from artlang.output.formats import format_of
     from artlang.output.provenance import picture_text
-    from artlang.output.writers import write_image
+    from artlang.output.writers import write_png
 
     started = time.perf_counter()
     program = _load(arguments)
     _print_warnings(program, out)
     target = arguments.output or arguments.file.with_suffix(".png")
-    if target.suffix.lower() not in (".png", ".tif", ".tiff"):
-        from artlang.core.errors import error
-        raise error(f"cannot write `{target.name}`: render writes .png or .tif", stage=USAGE,
-                    hint="use -o NAME.png; for JPEG, GIF, WebP or MP4 use `artlang export`")
+    written = format_of(target, "render")
     limits = _limits(arguments)
     width, height = arguments.size or (program.settings.width, program.settings.height)
-    if arguments.tile or target.suffix.lower() != ".png" or width * height > limits.max_pixels:
+    if arguments.tile or not written.whole or width * height > limits.max_pixels:
         return _render_tiled(program, arguments, target, limits, started, out)
     renderer = Renderer(program, size=arguments.size, seed=arguments.seed,
                         params=dict(arguments.param), limits=limits, trust=arguments.trust)
     image = renderer.render(arguments.frame)
     try:
-        write_image(image, target, picture_text(renderer, arguments.frame))
+        write_png(image, target, picture_text(renderer, arguments.frame))
     except OSError as failure:
         from artlang.core.errors import error
         raise _write_failure(failure, target) from None
@@ -375,11 +373,11 @@ def command_watch(arguments, out) -> int:
     from artlang.live.session import LiveSession
     from artlang.live.watcher import Watcher
     from artlang.core.errors import error
+    from artlang.output.formats import refuse_unwritable
     if not arguments.file.is_file():
         raise error(f"no such sketch file: {arguments.file}", stage=USAGE)
-    if arguments.output and arguments.output.suffix.lower() != ".png":
-        raise error(f"cannot write `{arguments.output.name}`: watch writes .png", stage=USAGE,
-                    hint="use -o NAME.png")
+    if arguments.output:
+        refuse_unwritable(arguments.output, "watch")
     if arguments.poll is not None and arguments.poll <= 0:
         raise error("--poll needs a positive number of seconds", stage=USAGE)
     if not 0 <= arguments.port <= 65535:
@@ -499,8 +497,10 @@ def command_export(arguments, out) -> int:
 
 
 def _export(arguments, out) -> int:
-    from artlang.export import jobs as export
-    from artlang.output.encoders import format_for
+    from artlang.export.jobs import Job
+    from artlang.export.syntax import parse_frames, parse_seeds, parse_values
+    from artlang.export.variations import dataset, sweep
+    from artlang.output.formats import format_for
     from artlang.core.errors import error
     if not arguments.file.is_file():
         raise error(f"no such sketch file: {arguments.file}", stage=USAGE)
@@ -508,18 +508,18 @@ def _export(arguments, out) -> int:
         raise error("--workers needs at least 1", stage=USAGE)
     format = format_for(arguments.output, arguments.bits)
     limits = _limits(arguments)
-    seeds = export.parse_seeds(arguments.seed) if arguments.seed else None
-    params = {name: export.parse_values(name, text, limits) for name, text in arguments.param}
+    seeds = parse_seeds(arguments.seed) if arguments.seed else None
+    params = {name: parse_values(name, text, limits) for name, text in arguments.param}
     if arguments.dataset is not None:
         if arguments.dataset < 1:
             raise error("--dataset needs at least 1", stage=USAGE)
-        variations = export.dataset(arguments.dataset, seeds[0] if seeds else 0, params, limits)
+        variations = dataset(arguments.dataset, seeds[0] if seeds else 0, params, limits)
     else:
-        variations = export.sweep(seeds, params, limits)
-    job = export.Job(arguments.file, arguments.output, format=format, variations=variations,
-                     frames=_frame_range(arguments.frames), size=arguments.size,
-                     quality=arguments.quality, root=arguments.root, limits=limits,
-                     trust=arguments.trust)
+        variations = sweep(seeds, params, limits)
+    job = Job(arguments.file, arguments.output, format=format, variations=variations,
+              frames=parse_frames(arguments.frames), size=arguments.size,
+              quality=arguments.quality, root=arguments.root, limits=limits,
+              trust=arguments.trust)
     backend = _backend(arguments)
     try:
         return _run_export(job, backend, arguments, out)
@@ -529,7 +529,7 @@ def _export(arguments, out) -> int:
 
 
 def _run_export(job, backend, arguments, out) -> int:
-    from artlang.export import jobs as export
+    from artlang.export.products import write_manifest, write_sheet
     from tqdm import tqdm
     bar = tqdm(total=len(job.units), unit="frame", file=sys.stderr, disable=None, leave=False,
                dynamic_ncols=True)
@@ -544,9 +544,9 @@ def _run_export(job, backend, arguments, out) -> int:
         bar.close()
         backend.close()
     if arguments.dataset is not None:
-        result.written.append(export.write_manifest(job))
+        result.written.append(write_manifest(job))
     if arguments.sheet:
-        result.written.append(export.write_sheet(job, arguments.sheet))
+        result.written.append(write_sheet(job, arguments.sheet))
     reused = f", {result.reused} already there" if result.reused else ""
     first = _shown(result.written[0])
     what = first if len(result.written) == 1 else f"{len(result.written)} files ({first}, ...)"
@@ -556,40 +556,22 @@ def _run_export(job, backend, arguments, out) -> int:
     return EXIT_OK
 
 
-def _frame_range(text: str | None) -> range | list[int] | None:
-    if text is None:
-        return None
-    from artlang.core.errors import error
-    try:
-        if ".." in text:
-            first, last = (int(part) for part in text.split(".."))
-            frames = range(first, last + 1)          # checked by the job before it is listed
-        else:
-            frames = [int(part) for part in text.split(",")]
-    except ValueError:
-        frames = []
-    if not frames:
-        raise error(f"--frames {text}: expected A..B like 0..59 (A at most B), or a list 0,10,20",
-                    stage=USAGE)
-    return frames
-
-
 def _backend(arguments):
-    from artlang.export import jobs as export
+    from artlang.export.backends import Backend, ProcessBackend
     if arguments.scheduler:
         from artlang.export.cluster import DaskBackend
         return DaskBackend(arguments.scheduler)
     if arguments.workers > 1:
-        return export.ProcessBackend(arguments.workers)
-    return export.Backend()
+        return ProcessBackend(arguments.workers)
+    return Backend()
 
 
 def command_reproduce(arguments, out) -> int:
     from artlang.core.errors import error
+    from artlang.output.formats import refuse_unwritable
     from artlang.output.provenance import reproduce
-    if arguments.output and arguments.output.suffix.lower() != ".png":
-        raise error(f"cannot write `{arguments.output.name}`: reproduce writes .png", stage=USAGE,
-                    hint="use -o NAME.png")
+    if arguments.output:
+        refuse_unwritable(arguments.output, "reproduce")
     try:
         result = reproduce(arguments.picture, arguments.output, arguments.root,
                            trust=arguments.trust)

@@ -49,7 +49,7 @@ def timed(arguments: list[str], environment: dict) -> float:
 def x264_alone(frames: Path) -> float:
     """Seconds the MP4 encoder takes for the PNG sequence in `frames`, decoded beforehand."""
     from artlang.output.encoders import AnimationWriter, prepare_frame
-    from artlang.export.jobs import read_png
+    from artlang.export.animations import read_png
     prepared = [prepare_frame("mp4", read_png(path), (384, 384))
                 for path in sorted(frames.glob("a_*.png"))]
     started = time.perf_counter()
@@ -62,10 +62,12 @@ def x264_alone(frames: Path) -> float:
 def steady_rate(sketch: Path, folder: Path, workers: int) -> float:
     """Frames per second once running: from the 8th finished frame to the last (in-process job,
     so start-up, loading and the first frames are left out)."""
-    from artlang.export import jobs as export
-    job = export.Job(sketch, folder / f"steady{workers}" / "a.png", format="png",
-                     variations=export.sweep(None, {}))
-    backend = export.ProcessBackend(workers) if workers > 1 else export.Backend()
+    from artlang.export.backends import Backend, ProcessBackend
+    from artlang.export.jobs import Job
+    from artlang.export.variations import sweep
+    job = Job(sketch, folder / f"steady{workers}" / "a.png", format="png",
+              variations=sweep(None, {}))
+    backend = ProcessBackend(workers) if workers > 1 else Backend()
     stamps = []
     try:
         job.run(backend, lambda done, total: stamps.append(time.perf_counter()))

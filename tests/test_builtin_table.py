@@ -5,9 +5,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artlang.language.schema import BLEND_MODES
 from artlang.builtins import load_all
-from artlang.language.schema import KINDS, Builtin
+from artlang.language.kinds import DECLARABLE, Kind
+from artlang.language.schema import (
+    BLEND_MODES,
+    BUILTINS,
+    Builtin,
+    BuiltinValue,
+    P,
+    builtin,
+    builtin_value,
+)
 from artlang.runtime.render import Renderer, load_sketch
 
 TABLE = load_all()
@@ -22,9 +30,36 @@ def test_every_entry_has_a_summary_and_an_example():
 def test_signatures_use_known_kinds():
     for entry in TABLE.values():
         if isinstance(entry, Builtin):
-            assert entry.returns in KINDS + ("T",), entry.name
+            assert isinstance(entry.returns, Kind) and entry.returns in DECLARABLE, entry.name
             for param in entry.params:
-                assert param.kind in KINDS + ("T",), (entry.name, param.name)
+                assert isinstance(param.kind, Kind) and param.kind in DECLARABLE, (entry.name, param.name)
+        else:
+            assert isinstance(entry, BuiltinValue) and entry.kind in DECLARABLE - {Kind.GENERIC}, entry.name
+
+
+def _misspelt(context):
+    """A built-in declared with a kind that does not exist.
+
+    Example: `output misspelt()`
+    """
+
+
+@pytest.mark.parametrize("declare", [
+    lambda: P("c", "colour"),
+    lambda: builtin(returns="colour", category="test", name="misspelt")(_misspelt),
+    lambda: builtin_value(kind="T", category="test", name="misspelt")(_misspelt),
+], ids=["parameter", "result", "value"])
+def test_a_declaration_with_an_unknown_kind_fails_when_declared(declare):
+    with pytest.raises(ValueError, match="unknown kind") as caught:
+        declare()
+    assert "the kinds are num, vec2, color, bool, string, list, model, latent" in str(caught.value)
+    assert "misspelt" not in BUILTINS
+
+
+def test_kinds_read_as_their_names():
+    assert Kind.COLOR == "color" and f"{Kind.COLOR}" == "color"
+    assert Kind.COLOR.described == "a colour" and Kind.GENERIC == "T"
+    assert P("c", "color").kind is Kind.COLOR
 
 
 @pytest.mark.parametrize("name", sorted(TABLE))

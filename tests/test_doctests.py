@@ -8,7 +8,7 @@ import importlib
 import numpy as np
 import pytest
 
-MODULES = ["artlang.kernels.blend", "artlang.kernels.pixels", "artlang.kernels.region", "artlang.language.literals", "artlang.runtime.context", "artlang.core.errors", "artlang.export.jobs", "artlang.live.session",
+MODULES = ["artlang.kernels.blend", "artlang.kernels.pixels", "artlang.kernels.region", "artlang.language.literals", "artlang.runtime.context", "artlang.core.errors", "artlang.export.syntax", "artlang.export.variations", "artlang.live.session",
            "artlang.output.provenance", "artlang.runtime.render",
            "artlang.live.watcher", "artlang.output.writers", "artlang.models.architectures",
            "artlang.models.config", "artlang.models.inference", "artlang.models.latent",

@@ -14,16 +14,8 @@ import pytest
 from PIL import Image, JpegImagePlugin
 
 from artlang.output import encoders
-from artlang.output.encoders import (
-    FORMATS,
-    AnimationWriter,
-    SequenceWriter,
-    contact_sheet,
-    format_for,
-    frame_name,
-    sidecar_path,
-    write_sidecar,
-)
+from artlang.output.formats import FORMATS, format_for, sidecar_path
+from artlang.output.encoders import AnimationWriter, SequenceWriter, contact_sheet, frame_name, write_sidecar
 from artlang.core.errors import USAGE, ArtError
 from artlang.kernels.pixels import to_8bit, to_16bit
 
@@ -120,17 +112,21 @@ def test_format_for_reads_the_extension_and_hints_at_the_known_ones():
         format_for("movie.avi")
     assert caught.value.stage == USAGE
     hint = caught.value.diagnostics[0].hint
-    assert all(e in hint for f in FORMATS.values() for e in f.extensions)
+    assert all(e in hint for f in FORMATS.values() if "export" in f.written_by for e in f.extensions)
+    with pytest.raises(ArtError, match="unknown output format `.tif`"):
+        format_for("poster.tif")                     # render writes TIFF, export does not
     with pytest.raises(ArtError):
         format_for("movie.mp4", bits=16)
 
 
 def test_the_format_table_is_consistent():
-    assert set(FORMATS) == {"png", "png16", "jpeg", "gif", "webp", "mp4"}
+    assert set(FORMATS) == {"png", "png16", "tiff", "jpeg", "gif", "webp", "mp4"}
     for name, entry in FORMATS.items():
-        assert entry.name == name and entry.kind in ("sequence", "animation") and entry.doc
+        assert entry.name == name and entry.kind in ("sequence", "animation", "image") and entry.doc
         assert all(e.startswith(".") and e == e.lower() for e in entry.extensions)
-        assert entry.sidecar == (not name.startswith("png"))
+        assert entry.sidecar == (entry.recipe == "sidecar") == (name not in ("png", "png16", "tiff"))
+        assert entry.exact == (name in ("png", "png16", "tiff")) and entry.title
+        assert (entry.kind == "image") == ("export" not in entry.written_by)
     assert {n for n, f in FORMATS.items() if f.kind == "animation"} == set(encoders._ENCODERS)
 
 

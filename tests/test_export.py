@@ -366,3 +366,61 @@ def test_output_problems_are_reported_before_or_instead_of_a_traceback(project):
 def test_a_jpeg_sequence_resumes_too(project):
     export(project / "anim.art", "-o", project / "j" / "a.jpg")
     assert "0 frames rendered, 8 already there" in export(project / "anim.art", "-o", project / "j" / "a.jpg")
+
+
+SWEPT = """canvas 24 x 16
+seed 3
+param k = 0.5 in 0..1
+param ink = #00ff00
+output mix(image("photo.png"), ink, k * fbm(uv * 2))
+"""
+
+
+def test_each_picture_of_a_sweep_is_what_render_draws_here_or_in_workers(tmp_path):
+    """Here the job draws from its own checked program, in workers from self-contained specs
+    (sources and image bytes): both give the bytes `artlang render` gives."""
+    Image.new("RGB", (6, 4), (200, 40, 90)).save(tmp_path / "photo.png")
+    (tmp_path / "s.art").write_text(SWEPT, encoding="utf-8")
+    swept = ["--seed", "1,2", "--param", "k=0.25,0.75", "--param", "ink=#3366ff80"]
+    for workers in ("1", "2"):
+        export(tmp_path / "s.art", "-o", tmp_path / f"w{workers}" / "p.png", "--workers", workers, *swept)
+    for seed in (1, 2):
+        for k in ("0.25", "0.75"):
+            name = f"p_seed{seed}_k{k}_ink3366ff80.png"
+            single = tmp_path / f"render_{name}"
+            assert run_cli("render", tmp_path / "s.art", "-o", single, "--seed", seed,
+                           "--param", f"k={k}", "--param", "ink=#3366ff80").code == 0
+            assert (tmp_path / "w1" / name).read_bytes() == single.read_bytes()
+            assert (tmp_path / "w2" / name).read_bytes() == single.read_bytes()
+
+
+def test_an_export_here_draws_from_the_checked_program_without_loading_it_again(project, monkeypatch):
+    import pickle
+
+    from artlang.export.backends import Backend
+    from artlang.export.jobs import Job
+    from artlang.export.units import render_units
+    from artlang.export.variations import sweep
+    from artlang.output.provenance import Recipe
+    from artlang.runtime.render import Renderer
+    job = Job(project / "anim.art", project / "o" / "a.png", format="png",
+              variations=sweep([1, 2, 3], {}), frames=range(4))
+
+    def refused(*arguments, **options):
+        raise AssertionError("a unit drawn here was laid out on disk to be loaded again")
+    built = []
+    compile_renderer = Renderer.__init__
+
+    def counted(self, *arguments, **options):
+        built.append(options.get("seed"))
+        compile_renderer(self, *arguments, **options)
+    with monkeypatch.context() as patched:
+        patched.setattr(Recipe, "materialise", refused)
+        patched.setattr(Renderer, "__init__", counted)
+        result = job.run(Backend())
+    assert result.rendered == 12
+    assert built == [2, 3]          # one compiled plan a variation; the first one's from planning
+    unit = job.units[6]
+    spec, = job.specs([unit])       # what another process or machine gets: a picklable dataclass
+    assert pickle.loads(pickle.dumps(spec)) == spec
+    assert render_units([spec])[0][0] == unit.target.read_bytes()

@@ -155,7 +155,9 @@ def test_mistakes_are_clear_errors(project, text, message, stage):
 
 
 def test_an_export_decodes_its_frames_in_batches_and_gives_the_same_bytes_as_render(project, monkeypatch):
-    from artlang.export import jobs as export
+    from artlang.export.backends import Backend
+    from artlang.export.jobs import Job
+    from artlang.export.variations import sweep
     sketch = project / "walk.art"
     sketch.write_text(GAN + "frames 10\noutput decode(m, latent_loop(m, 2))", encoding="utf-8")
     batches = []
@@ -165,9 +167,8 @@ def test_an_export_decodes_its_frames_in_batches_and_gives_the_same_bytes_as_ren
         batches.append(len(z))
         return original(self, z, *arguments, **options)
     monkeypatch.setattr(store.LoadedModel, "decode", counting)
-    job = export.Job(sketch, project / "out" / "w.png", format="png",
-                     variations=export.sweep(None, {}))
-    job.run(export.Backend())
+    job = Job(sketch, project / "out" / "w.png", format="png", variations=sweep(None, {}))
+    job.run(Backend())
     assert sum(batches) == 10 and max(batches) > 1
     for frame in (0, 7):
         assert run_cli("render", sketch, "--frame", frame, "-o", project / f"r{frame}.png").code == 0

@@ -45,6 +45,7 @@ if str(ROOT) not in sys.path:
 
 from artlang.language.schema import BLEND_MODES  # noqa: E402
 from artlang.builtins import load_all  # noqa: E402
+from artlang.language.kinds import GENERIC_KINDS, Kind, in_order  # noqa: E402
 from artlang.language.schema import Builtin, BuiltinValue  # noqa: E402
 from artlang.core.errors import CHECK, RUNTIME, SYNTAX, USAGE, ArtError  # noqa: E402
 from artlang.language.project import zoo_names  # noqa: E402
@@ -116,7 +117,7 @@ def run_case(case: Case, budget: float = BUDGET) -> Result:
 
 # ── what the strategies draw from ──────────────────────────────────────────────────────────────
 
-VECTORISH = ("num", "vec2", "color")
+VECTORISH = in_order(GENERIC_KINDS)          # num, vec2, color: what T may be
 EDGE_NUMBERS = ("0", "1", "0.5", "2", "1e308", "1e309", "9e999", "1e-320", "1e-400", "0.0000001",
                 "99999999999999999999999999", "4294967296", "2147483648", "65536", "1e18", "100000",
                 "3.4028236e38", "1.7976931348623157e308", "255", "256", "16", "1000", "0e0", "00")
@@ -143,10 +144,11 @@ VALUE = re.compile(r"[0-9A-Za-z_#]")
 
 @cache
 def grammar():
-    """artlang/language/grammar.lark as a plain Lark parser (no post-lexer), for `from_lark`."""
+    """artlang/language/grammar.lark as a plain Lark parser (no post-lexer), for `from_lark`;
+    comments, which the parser's token filter drops, are ignored text here, scattered between tokens."""
     from lark import Lark
-    return Lark((ROOT / "artlang" / "language" / "grammar.lark").read_text(encoding="utf-8"), parser="lalr",
-                lexer="contextual")
+    text = (ROOT / "artlang" / "language" / "grammar.lark").read_text(encoding="utf-8")
+    return Lark(text + "%ignore COMMENT\n", parser="lalr", lexer="contextual")
 
 
 @cache
@@ -165,11 +167,11 @@ def builtins() -> dict:
 def usable_builtins() -> dict[str, list[Builtin]]:
     """Built-in functions by the kind they return (T counts for every kind but latents); `model`
     itself is written as a leaf, with a model of the zoo."""
-    found: dict[str, list[Builtin]] = {kind: [] for kind in VECTORISH + ("latent",)}
+    found: dict[str, list[Builtin]] = {kind: [] for kind in VECTORISH + (Kind.LATENT,)}
     for name, entry in sorted(builtins().items()):
         if not isinstance(entry, Builtin) or name != entry.name:
             continue
-        for kind in (VECTORISH if entry.returns == "T" else (entry.returns,)):
+        for kind in (VECTORISH if entry.returns == Kind.GENERIC else (entry.returns,)):
             if kind in found:
                 found[kind].append(entry)
     return found
@@ -352,25 +354,25 @@ class TypedWriter:
         return f"{self.expression('num', depth - 1)} {operator} {self.expression('num', depth - 1)}"
 
     def argument(self, builtin: Builtin, param, generic: str, depth: int) -> str:
-        kind = generic if param.kind == "T" else param.kind
-        if param.kind == "string":
+        kind = generic if param.kind == Kind.GENERIC else param.kind
+        if param.kind == Kind.STRING:
             if param.path:
                 return '"photo.png"'
             return f'"{self.choose(param.choices)}"' if param.choices else '"x"'
-        if param.kind == "list":
+        if param.kind == Kind.LIST:
             width = self.choose((1, 2, 3, 4))
             row = lambda: "[" + ", ".join(self.number() for _ in range(width)) + "]"  # noqa: E731
             if builtin.name == "convolve" or self.chance(0.2):
                 return "[" + ", ".join(row() for _ in range(self.choose((1, 2, 3)))) + "]"
             return row()
-        if param.kind == "model":
+        if param.kind == Kind.MODEL:
             return self.model()
         if param.uniform and kind in ("num", "vec2"):
             return self.uniform()
         return self.expression(kind, depth)
 
     def call(self, builtin: Builtin, kind: str, depth: int) -> str:
-        generic = kind if builtin.returns == "T" else self.choose(VECTORISH)
+        generic = kind if builtin.returns == Kind.GENERIC else self.choose(VECTORISH)
         positional, keywords = [], []
         after_variadic = False
         for param in builtin.params:
@@ -649,9 +651,9 @@ def broadcast_cases() -> list[Case]:
     against a per-pixel one whichever argument it comes in (hsv's alpha and blend's opacity did not)."""
     cases = []
     for builtin in featured_builtins():
-        generics = VECTORISH if any(p.kind == "T" for p in builtin.params) else ("num",)
+        generics = VECTORISH if any(p.kind == Kind.GENERIC for p in builtin.params) else (Kind.NUM,)
         for generic in generics:
-            kinds = [generic if p.kind == "T" else p.kind for p in builtin.params]
+            kinds = [generic if p.kind == Kind.GENERIC else p.kind for p in builtin.params]
             varying = [i for i, (p, kind) in enumerate(zip(builtin.params, kinds))
                        if kind in PER_PIXEL and not p.uniform]
             for chosen in [None] + varying:
@@ -663,7 +665,7 @@ def broadcast_cases() -> list[Case]:
                         by_name = not param.variadic and (not param.required or keywords_only)
                         arguments.append(f"{param.name}={value}" if by_name else value)
                 call = f"{builtin.name}({', '.join(arguments)})"
-                returns = generic if builtin.returns == "T" else builtin.returns
+                returns = generic if builtin.returns == Kind.GENERIC else builtin.returns
                 drawn = {"vec2": f"rgb(({call}).x, ({call}).y, 0)",
                          "latent": f"decode({PROBE_MODEL}, {call})"}.get(returns, call)
                 cases.append(Case(f"canvas 8 x 8\noutput {drawn}\n", scratch_sketch(), "broadcast"))

@@ -27,7 +27,8 @@ if str(ROOT) not in sys.path:          # run as a script from a checkout
 from artlang.language import ast  # noqa: E402
 from artlang.language.schema import BLEND_MODES  # noqa: E402
 from artlang.builtins import load_all  # noqa: E402
-from artlang.language.schema import ABSENT, KIND_NAMES, Builtin  # noqa: E402
+from artlang.language.kinds import VALUE_KINDS, Kind, in_order  # noqa: E402
+from artlang.language.schema import ABSENT, Builtin  # noqa: E402
 from artlang.language.parser import parse_source  # noqa: E402
 
 REFERENCE = ROOT / "docs" / "reference.md"
@@ -97,7 +98,7 @@ def format_default(param) -> str:
     if isinstance(value, str):
         return f'`"{value}"`'
     if isinstance(value, tuple):
-        if param.kind == "color" and len(value) == 4:
+        if param.kind == Kind.COLOR and len(value) == 4:
             return f"`{hex_colour(value)}`"
         return "`vec(" + ", ".join(format_number(v) for v in value) + ")`"
     return f"`{format_number(value)}`"
@@ -121,7 +122,7 @@ def flags(entry) -> list[str]:
         found.append("changes with time")
     if getattr(entry, "aliases", ()):
         found.append("also called " + ", ".join(f"`{a}`" for a in entry.aliases))
-    if isinstance(entry, Builtin) and not entry.keeps_alpha and any(p.kind == "T" for p in entry.params):
+    if isinstance(entry, Builtin) and not entry.keeps_alpha and any(p.kind == Kind.GENERIC for p in entry.params):
         found.append("on colours, alpha takes part too")
     return found
 
@@ -278,7 +279,7 @@ def stdlib_part() -> list[str]:
 
 def build_reference() -> str:
     table = load_all()
-    kinds = ", ".join(f"`{kind}` ({name})" for kind, name in KIND_NAMES.items() if kind != "T")
+    kinds = ", ".join(f"`{kind}` ({kind.described})" for kind in in_order(VALUE_KINDS))
     lines = HEADER.format(kinds=kinds).splitlines() + [""]
     lines += builtins_part(table)
     lines += blend_part()

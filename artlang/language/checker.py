@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from artlang.language import ast, ir
-from artlang.language.schema import ABSENT, BLEND_MODES, KIND_NAMES, Builtin, BuiltinValue
+from artlang.language.kinds import (
+    ARITHMETIC,
+    COMPONENTS,
+    GENERIC_KINDS,
+    PROMOTES_FROM_NUM,
+    WHOLE_CANVAS,
+    Kind,
+    join_kinds,
+)
+from artlang.language.schema import ABSENT, BLEND_MODES, Builtin, BuiltinValue
 from artlang.core.errors import (
     CHECK,
     MAX_SHOWN_DIAGNOSTICS,
@@ -24,10 +33,6 @@ from artlang.core.errors import (
 )
 from artlang.language.project import LoadedModules, ProjectFiles
 
-VECTORISH = ("num", "vec2", "color")
-ARITHMETIC = VECTORISH + ("latent",)          # latents add, subtract and scale like vectors
-WHOLE_CANVAS_KINDS = ("model", "latent")        # one value for the whole canvas, never per pixel
-COMPONENTS = {"vec2": {"x": 0, "y": 1}, "color": {"r": 0, "g": 1, "b": 2, "a": 3}}
 STATEMENT_NAMES = {ast.CanvasStmt: "canvas", ast.SeedStmt: "seed", ast.FramesStmt: "frames",
                    ast.FpsStmt: "fps", ast.DurationStmt: "duration", ast.LoopStmt: "loop"}
 LIBRARY_STATEMENTS = (ast.ImportStmt, ast.LetStmt, ast.FnStmt)
@@ -40,22 +45,7 @@ class _Reported(Exception):
 MAX_CHECK_NESTING = ast.MAX_NESTING * 3 // 2      # the checker's recursion, function bodies included
 
 # What a name is bound to when its definition failed: uses of it report nothing more.
-POISONED = ir.Node("error", None)
-
-
-def kind_name(kind: str) -> str:
-    return KIND_NAMES.get(kind, kind)
-
-
-def join_kinds(a: str, b: str) -> str | None:
-    """The kind two operands meet at: num joins anything numeric; vec2 and colour do not mix."""
-    if a == b:
-        return a
-    if a == "num" and b in ARITHMETIC:
-        return b
-    if b == "num" and a in ARITHMETIC:
-        return a
-    return None
+POISONED = ir.Node(Kind.ERROR, None)
 
 
 @dataclass
@@ -299,12 +289,12 @@ class Checker:
     def check_param(self, statement: ast.ParamStmt) -> ir.ParamRef:
         default = statement.default
         if isinstance(default, ast.Color):
-            kind, value = "color", default.rgba
+            kind, value = Kind.COLOR, default.rgba
             if statement.low is not None:
                 self.report("a colour param has no range", statement.span,
                             "remove `in low..high`, or use a number param")
         else:
-            kind, value = "num", default.value
+            kind, value = Kind.NUM, default.value
             low, high = statement.low, statement.high
             if low is not None and low > high:
                 self.report(f"the range {low:g}..{high:g} is empty", statement.span,
@@ -326,7 +316,7 @@ class Checker:
         opacity = None
         if statement.opacity is not None:
             opacity = self.expression(statement.opacity, scope, site)
-            self.expect_kind(opacity, "num", statement.opacity.span, "opacity")
+            self.expect_kind(opacity, Kind.NUM, statement.opacity.span, "opacity")
         return LayerDef(statement, node, opacity)
 
     def output_item(self, item: ast.Expr, scope: Scope, owner: str, used_layers) -> ir.OutputItem | None:
@@ -341,13 +331,13 @@ class Checker:
         return ir.OutputItem(node, "normal", None, None)
 
     def as_colour(self, node: ir.Node, span) -> ir.Node:
-        if node.kind == "color":
+        if node.kind == Kind.COLOR:
             return node
-        if node.kind == "num":
-            return self.promote(node, "color")
-        hints = {"vec2": "map it to a colour, e.g. `rgb(p.x, p.y, 0)` or `viridis(length(p))`",
-                 "bool": "turn the condition into a value, e.g. `1 if c else 0`"}
-        self.report(f"an image needs a colour or a number; this is {kind_name(node.kind)}", span,
+        if node.kind == Kind.NUM:
+            return self.promote(node, Kind.COLOR)
+        hints = {Kind.VEC2: "map it to a colour, e.g. `rgb(p.x, p.y, 0)` or `viridis(length(p))`",
+                 Kind.BOOL: "turn the condition into a value, e.g. `1 if c else 0`"}
+        self.report(f"an image needs a colour or a number; this is {node.kind.described}", span,
                     hints.get(node.kind))
 
     # ── functions ──────────────────────────────────────────────────────────────────────────────
@@ -399,11 +389,11 @@ class Checker:
     def expression_graph(self, node: ast.Expr, scope: Scope, site: _Site) -> ir.Node:
         match node:
             case ast.Number(value=value):
-                return ir.Const("num", node.span, value=float(value))
+                return ir.Const(Kind.NUM, node.span, value=float(value))
             case ast.Color(rgba=rgba):
-                return ir.Const("color", node.span, value=tuple(rgba))
+                return ir.Const(Kind.COLOR, node.span, value=tuple(rgba))
             case ast.String(value=value):
-                return ir.Const("string", node.span, value=value)
+                return ir.Const(Kind.STRING, node.span, value=value)
             case ast.Name():
                 return self.name(node, scope)
             case ast.ListExpr():
@@ -419,13 +409,13 @@ class Checker:
                 right = self.expression(node.right, scope, site)
                 for operand, source in ((left, node.left), (right, node.right)):
                     self.expect_condition(operand, source.span, node.operator)
-                return ir.Logic("bool", node.span, *_flags(left, right), operator=node.operator,
+                return ir.Logic(Kind.BOOL, node.span, *_flags(left, right), operator=node.operator,
                                 left=left, right=right)
             case ast.Unary():
                 operand = self.expression(node.operand, scope, site)
                 if node.operator == "not":
                     self.expect_condition(operand, node.operand.span, "not")
-                    return ir.Logic("bool", node.span, *_flags(operand), operator="not", left=operand)
+                    return ir.Logic(Kind.BOOL, node.span, *_flags(operand), operator="not", left=operand)
                 self.expect_numeric(operand, node.operand.span, f"unary `{node.operator}`")
                 if node.operator == "+":
                     return operand
@@ -437,8 +427,8 @@ class Checker:
                 otherwise = self.expression(node.otherwise, scope, site)
                 kind = join_kinds(then.kind, otherwise.kind)
                 if kind is None or kind not in ARITHMETIC:
-                    self.report(f"the two branches differ: {kind_name(then.kind)} if …, else "
-                                f"{kind_name(otherwise.kind)}", node.span,
+                    self.report(f"the two branches differ: {then.kind.described} if …, else "
+                                f"{otherwise.kind.described}", node.span,
                                 "both branches must be numbers, vectors or colours of the same kind")
                 return ir.Select(kind, node.span, *_flags(condition, then, otherwise),
                                  condition=condition, then=then, otherwise=otherwise)
@@ -449,8 +439,8 @@ class Checker:
         if not items:
             self.report("an empty list", node.span, "write at least one number, e.g. `[1, 2, 1]`")
         for item, source in zip(items, node.items):
-            if item.kind not in ("num", "list"):
-                self.report(f"a list holds numbers (or lists of numbers); this is {kind_name(item.kind)}",
+            if item.kind not in (Kind.NUM, Kind.LIST):
+                self.report(f"a list holds numbers (or lists of numbers); this is {item.kind.described}",
                             source.span)
             if item.per_pixel:
                 self.report("a list item must be the same for every pixel", source.span,
@@ -458,12 +448,12 @@ class Checker:
         kinds = {item.kind for item in items}
         if len(kinds) > 1:
             self.report("a list mixes numbers and lists", node.span, "make every row a list, e.g. `[[1, 2], [3, 4]]`")
-        if kinds == {"list"}:
+        if kinds == {Kind.LIST}:
             lengths = {len(item.items) for item in items}
             if len(lengths) > 1 or any(isinstance(i, ir.ListValue) and
-                                       {c.kind for c in i.items} != {"num"} for i in items):
+                                       {c.kind for c in i.items} != {Kind.NUM} for i in items):
                 self.report("the rows of a list must be lists of numbers of the same length", node.span)
-        return ir.ListValue("list", node.span, False, any(i.animated for i in items), items=tuple(items))
+        return ir.ListValue(Kind.LIST, node.span, False, any(i.animated for i in items), items=tuple(items))
 
     def name(self, node: ast.Name, scope: Scope) -> ir.Node:
         binding = scope.lookup(node.name)
@@ -510,12 +500,12 @@ class Checker:
         target = self.expression(node.target, scope, site)
         components = COMPONENTS.get(target.kind)
         if components is None:
-            self.report(f"{kind_name(target.kind)} has no `.{node.name}`", node.name_span,
+            self.report(f"{target.kind.described} has no `.{node.name}`", node.name_span,
                         "only vectors (.x .y) and colours (.r .g .b .a) have components")
         if node.name not in components:
-            self.report(f"{kind_name(target.kind)} has no `.{node.name}`", node.name_span,
+            self.report(f"{target.kind.described} has no `.{node.name}`", node.name_span,
                         "its components are " + ", ".join(f"`.{c}`" for c in components))
-        return ir.Component("num", node.span, *_flags(target), target=target,
+        return ir.Component(Kind.NUM, node.span, *_flags(target), target=target,
                             index=components[node.name])
 
     def binary(self, node: ast.Binary, scope: Scope, site: _Site) -> ir.Node:
@@ -524,21 +514,21 @@ class Checker:
         operator = node.operator
         if operator in ("==", "!=", "<", "<=", ">", ">="):
             for operand, source in ((left, node.left), (right, node.right)):
-                if operand.kind != "num":
-                    self.report(f"`{operator}` compares numbers; this is {kind_name(operand.kind)}",
+                if operand.kind != Kind.NUM:
+                    self.report(f"`{operator}` compares numbers; this is {operand.kind.described}",
                                 source.span, "compare one component, e.g. `p.x > 0` or `c.r > 0.5`")
-            return ir.Comparison("bool", node.span, *_flags(left, right), operator=operator,
+            return ir.Comparison(Kind.BOOL, node.span, *_flags(left, right), operator=operator,
                                  left=left, right=right)
         for operand, source in ((left, node.left), (right, node.right)):
             self.expect_numeric(operand, source.span, f"`{operator}`")
         kind = join_kinds(left.kind, right.kind)
         if kind is None:
-            latent = "latent" in (left.kind, right.kind)
-            self.report(f"cannot combine {kind_name(left.kind)} and {kind_name(right.kind)} with "
+            latent = Kind.LATENT in (left.kind, right.kind)
+            self.report(f"cannot combine {left.kind.described} and {right.kind.described} with "
                         f"`{operator}`", node.operator_span,
                         "a latent combines with latents and numbers only" if latent else
                         "a vector and a colour do not mix; pick components, e.g. `rgb(p.x, p.y, 0)`")
-        elif kind == "latent" and (left.per_pixel or right.per_pixel):
+        elif kind == Kind.LATENT and (left.per_pixel or right.per_pixel):
             self.report("a latent must be the same for every pixel", node.span,
                         "scale it by a number, `t`, `cycle` or a param, not by something that "
                         "depends on uv or noise")
@@ -547,22 +537,22 @@ class Checker:
 
     def expect_numeric(self, node: ir.Node, span, what: str) -> None:
         if node.kind not in ARITHMETIC:
-            hint = {"bool": "a condition is not a number; use `1 if c else 0` or `step(edge, x)`",
-                    "string": "strings are only used as arguments such as file names",
-                    "model": "a model is used through `latent`, `decode` and `encode`"}.get(node.kind)
-            self.report(f"{what} needs numbers, vectors or colours; this is {kind_name(node.kind)}",
+            hint = {Kind.BOOL: "a condition is not a number; use `1 if c else 0` or `step(edge, x)`",
+                    Kind.STRING: "strings are only used as arguments such as file names",
+                    Kind.MODEL: "a model is used through `latent`, `decode` and `encode`"}.get(node.kind)
+            self.report(f"{what} needs numbers, vectors or colours; this is {node.kind.described}",
                         span, hint)
 
     def expect_condition(self, node: ir.Node, span, what: str) -> None:
-        if node.kind != "bool":
-            self.report(f"`{what}` needs a condition; this is {kind_name(node.kind)}", span,
+        if node.kind != Kind.BOOL:
+            self.report(f"`{what}` needs a condition; this is {node.kind.described}", span,
                         "compare it, e.g. `x > 0.5`")
 
-    def expect_kind(self, node: ir.Node, kind: str, span, what: str) -> None:
+    def expect_kind(self, node: ir.Node, kind: Kind, span, what: str) -> None:
         if node.kind != kind:
-            self.report(f"{what} must be {kind_name(kind)}; this is {kind_name(node.kind)}", span)
+            self.report(f"{what} must be {kind.described}; this is {node.kind.described}", span)
 
-    def promote(self, node: ir.Node, kind: str) -> ir.Node:
+    def promote(self, node: ir.Node, kind: Kind) -> ir.Node:
         if node.kind == kind:
             return node
         return ir.Promote(kind, node.span, node.per_pixel, node.animated, operand=node)
@@ -651,15 +641,15 @@ class Checker:
                 given.append((param, ir.Const(_default_kind(param), None, value=param.default), node.span))
         generic = None
         for param, value, span in given:
-            if param.kind != "T":
+            if param.kind != Kind.GENERIC:
                 continue
-            if value.kind not in VECTORISH:
+            if value.kind not in GENERIC_KINDS:
                 self.report(f"argument `{param.name}` of `{builtin.name}` must be a number, vector or "
-                            f"colour; this is {kind_name(value.kind)}", span)
+                            f"colour; this is {value.kind.described}", span)
             joined = value.kind if generic is None else join_kinds(generic, value.kind)
             if joined is None:
-                self.report(f"the arguments of `{builtin.name}` mix {kind_name(generic)} and "
-                            f"{kind_name(value.kind)}", span, "use the same kind for all of them")
+                self.report(f"the arguments of `{builtin.name}` mix {generic.described} and "
+                            f"{value.kind.described}", span, "use the same kind for all of them")
             generic = joined
         checked = [(param, self.check_argument(builtin, param, value, generic, span))
                    for param, value, span in given]
@@ -667,27 +657,27 @@ class Checker:
         for param in builtin.params:
             values = [value for owner, value in checked if owner is param]
             arguments.append(tuple(values) if param.variadic else (values[0] if values else None))
-        present = ir.child_nodes(ir.BuiltinCall("num", None, arguments=tuple(arguments)))
-        generic = generic or "num"          # no T argument given: T is a number
-        returns = generic if builtin.returns == "T" else builtin.returns
+        present = ir.child_nodes(ir.BuiltinCall(Kind.NUM, None, arguments=tuple(arguments)))
+        generic = generic or Kind.NUM          # no T argument given: T is a number
+        returns = generic if builtin.returns == Kind.GENERIC else builtin.returns
         per_pixel = (builtin.per_pixel or any(a.per_pixel for a in present)) and \
-            returns not in WHOLE_CANVAS_KINDS          # `encode` reads a picture, gives one latent
+            returns not in WHOLE_CANVAS          # `encode` reads a picture, gives one latent
         return ir.BuiltinCall(returns, node.span, per_pixel,
                               builtin.animated or any(a.animated for a in present),
                               builtin=builtin, arguments=tuple(arguments), generic_kind=generic,
                               stream=stream)
 
     def check_argument(self, builtin: Builtin, param, value: ir.Node, generic, span) -> ir.Node:
-        wanted = generic if param.kind == "T" else param.kind
+        wanted = generic if param.kind == Kind.GENERIC else param.kind
         where = f"argument `{param.name}` of `{builtin.name}`"
         if value.kind != wanted:
-            if value.kind == "num" and wanted in ("vec2", "color"):
+            if value.kind == Kind.NUM and wanted in PROMOTES_FROM_NUM:
                 value = self.promote(value, wanted)
             else:
-                hint = {("vec2", "num"): "use one component (`p.x`) or `length(p)`",
-                        ("color", "num"): "use one channel, e.g. `c.r`",
-                        ("num", "string"): "write it in double quotes"}.get((value.kind, wanted))
-                self.report(f"{where} must be {kind_name(wanted)}; this is {kind_name(value.kind)}",
+                hint = {(Kind.VEC2, Kind.NUM): "use one component (`p.x`) or `length(p)`",
+                        (Kind.COLOR, Kind.NUM): "use one channel, e.g. `c.r`",
+                        (Kind.NUM, Kind.STRING): "write it in double quotes"}.get((value.kind, wanted))
+                self.report(f"{where} must be {wanted.described}; this is {value.kind.described}",
                             span, hint)
         if param.uniform and value.per_pixel:
             self.report(f"{where} must be the same for every pixel", span,
@@ -697,10 +687,10 @@ class Checker:
                         + f"; got \"{value.value}\"", span, self.suggest(value.value, param.choices))
         if param.path:
             resolved = self.files.resolve(value.value, Path(span.file).resolve(), value.span, builtin.name)
-            value = ir.Const("string", value.span, value=str(resolved))
+            value = ir.Const(Kind.STRING, value.span, value=str(resolved))
         if param.model:
             source = self.files.resolve_model(value.value, Path(span.file).resolve(), value.span)
-            value = ir.Const("string", value.span, value=source)
+            value = ir.Const(Kind.STRING, value.span, value=source)
         return value
 
     def function_call(self, node: ast.Call, function: FunctionDef, scope: Scope, site: _Site) -> ir.Node:
@@ -760,9 +750,9 @@ class Checker:
                         label="one call too deep")
 
 
-def _default_kind(param) -> str:
-    if param.kind == "T":
-        return "num"
+def _default_kind(param) -> Kind:
+    if param.kind == Kind.GENERIC:
+        return Kind.NUM
     return param.kind
 
 

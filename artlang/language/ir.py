@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from artlang.language.ast import Span
+from artlang.language.kinds import Kind
 
 
 @dataclass(eq=False)
 class Node:
-    kind: str                 # num, vec2, color, bool, string (or "error" after a reported problem)
+    kind: Kind                # what it computes (Kind.ERROR for a name whose definition was reported)
     span: Span | None
     per_pixel: bool = False   # varies over the canvas
     animated: bool = False    # varies with time
@@ -27,7 +28,7 @@ class Const(Node):
 
 @dataclass(eq=False)
 class BuiltinValueRef(Node):
-    builtin: Any = None       # table.BuiltinValue
+    builtin: Any = None       # schema.BuiltinValue
 
 
 @dataclass(eq=False)
@@ -37,9 +38,9 @@ class ParamRef(Node):
 
 @dataclass(eq=False)
 class BuiltinCall(Node):
-    builtin: Any = None                    # table.Builtin
+    builtin: Any = None                    # schema.Builtin
     arguments: tuple = ()                  # one Node (or None for an absent optional) per parameter
-    generic_kind: str | None = None        # what T resolved to
+    generic_kind: Kind | None = None       # what T resolved to
     stream: str | None = None              # the random stream of this call site
 
 
@@ -103,7 +104,7 @@ class OutputItem:
 @dataclass
 class ParamInfo:
     name: str
-    kind: str                 # num or color
+    kind: Kind                # Kind.NUM or Kind.COLOR
     default: Any
     low: float | None
     high: float | None

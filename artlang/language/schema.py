@@ -6,14 +6,12 @@ time, on the pixel or on randomness, and its vectorised numpy implementation. Th
 kinds, "did you mean"), the compiler, `artlang check`, the generated reference in docs/ and the
 tests all read `BUILTINS`. This module imports no numpy: the checker reads the table without it.
 
-Kinds: "num" (a number, or a field of numbers over the canvas), "vec2", "color" (RGBA),
-"bool", "string", "list" (numbers or equal-length lists of numbers, the same for every pixel:
-`[1, 2, 1]`, `[[0, 1], [1, 0]]`), "model" (a GAN or VAE, from `model`), "latent" (a model's
-input vector, the same for every pixel; latents add, subtract and scale). "T" in a signature
-means "num, vec2 or color, the same for every T parameter"; a number passed where a vec2 or
-colour is wanted is promoted (splat / gray). A `variadic` parameter takes the positional values
-left over (the implementation gets a list); the
-parameters after it can only be given by keyword, as in Python.
+Kinds are the closed set of `kinds.Kind` (num, vec2, color, bool, string, list, model, latent;
+"T" in a signature means "num, vec2 or color, the same for every T parameter"); a declaration names
+them as text and its record holds the `Kind`, checked when it is declared. A number passed where a
+vec2 or colour is wanted is promoted (splat / gray). A `variadic` parameter takes the positional
+values left over (the implementation gets a list); the parameters after it can only be given by
+keyword, as in Python.
 """
 from __future__ import annotations
 
@@ -22,19 +20,16 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from artlang.language.kinds import VALUE_KINDS, Kind, declared
+
 REQUIRED = object()      # a parameter with no default
 ABSENT = None            # an optional parameter that may be left out (the implementation gets None)
-
-KINDS = ("num", "vec2", "color", "bool", "string", "list", "model", "latent")
-KIND_NAMES = {"num": "a number", "vec2": "a 2-vector", "color": "a colour", "bool": "a condition",
-              "string": "a string", "list": "a list", "T": "a number, vector or colour",
-              "model": "a model", "latent": "a latent"}
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str
+    kind: Kind                               # given as text ("num"), checked and kept as a Kind
     default: Any = REQUIRED
     doc: str = ""
     choices: tuple[str, ...] | None = None   # allowed values of a string parameter
@@ -42,6 +37,9 @@ class Param:
     path: bool = False                       # a file path relative to the sketch, checked before rendering
     model: bool = False                      # a zoo model's name, or a model file / folder like `path`
     variadic: bool = False                   # takes any number of positional values; later ones are keyword-only
+
+    def __post_init__(self):
+        object.__setattr__(self, "kind", declared(self.kind, f"parameter `{self.name}`"))
 
     @property
     def required(self) -> bool:
@@ -65,7 +63,7 @@ class Neighbourhood:
 class Builtin:
     name: str
     params: tuple[Param, ...]
-    returns: str
+    returns: Kind                # given as text ("color"), checked and kept as a Kind
     category: str
     implementation: Callable
     summary: str
@@ -78,6 +76,9 @@ class Builtin:
     keeps_alpha: bool = True    # with T = color, apply to r, g, b only and keep the first alpha
     lookahead: bool = False     # also gets `later(frame)`: its arguments at an upcoming frame
     neighbourhood: Neighbourhood | None = None   # reads its picture beyond each pixel
+
+    def __post_init__(self):
+        object.__setattr__(self, "returns", declared(self.returns, f"built-in `{self.name}` returns"))
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -101,7 +102,7 @@ class Builtin:
 @dataclass(frozen=True)
 class BuiltinValue:
     name: str
-    kind: str
+    kind: Kind                 # given as text ("vec2"), checked and kept as a Kind
     category: str
     compute: Callable          # compute(context) -> value
     summary: str
@@ -109,6 +110,9 @@ class BuiltinValue:
     example: str | None
     per_pixel: bool = False
     animated: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "kind", declared(self.kind, f"built-in value `{self.name}`", VALUE_KINDS))
 
     def signature(self) -> str:
         return f"{self.name}: {self.kind}"

@@ -27,7 +27,6 @@ import struct
 import subprocess
 import tempfile
 from collections import deque
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -35,69 +34,12 @@ import numpy as np
 
 from artlang.core.errors import RUNTIME, USAGE, error
 from artlang.core.files import file_mode, write_bytes
+from artlang.output.formats import FORMATS, Format, sidecar_path
 from artlang.output.writers import encode_jpeg, write_jpeg, write_png
 from artlang.kernels.pixels import over_black, to_8bit, to_16bit
 
-__all__ = ["FORMATS", "Format", "format_for", "frame_name", "SequenceWriter", "AnimationWriter",
-           "frame_rate", "tick", "contact_sheet", "sidecar_path", "write_sidecar", "encode_jpeg"]
-
-
-@dataclass(frozen=True)
-class Format:
-    """One output format, as the CLI, the docs and the error hints describe it."""
-
-    name: str
-    extensions: tuple[str, ...]           # the first is the one to suggest
-    kind: str                             # "sequence" (a file per frame) or "animation" (one file)
-    doc: str                              # one line for --help and the docs
-    bits: int = 8                         # bits per channel written
-    alpha: bool = True                    # False: composited over black
-    quality: str | None = None            # what --quality does; None: no effect
-    quality_range: tuple[int, int] | None = None
-    default_quality: int | None = None    # None: the format's best (lossless WebP)
-    max_fps: float | None = None
-    sidecar: bool = True                  # metadata in `NAME.json` (PNG keeps it in text chunks)
-
-
-FORMATS: dict[str, Format] = {f.name: f for f in [
-    Format("png", (".png",), "sequence", "8-bit PNG per frame, metadata in its text chunks",
-           sidecar=False),
-    Format("png16", (".png",), "sequence", "16-bit PNG per frame (--bits 16), for grading",
-           bits=16, sidecar=False),
-    Format("jpeg", (".jpg", ".jpeg"), "sequence", "JPEG per frame, over black",
-           alpha=False, quality="JPEG quality 1..100, default 92; 4:4:4 chroma from 90 up",
-           quality_range=(1, 100), default_quality=92),
-    Format("gif", (".gif",), "animation",
-           "looping GIF, an adaptive 255-colour palette per frame, dithered; 1-bit transparency",
-           max_fps=50),
-    Format("webp", (".webp",), "animation", "looping animated WebP with alpha, lossless by default",
-           quality="lossy WebP at quality 1..99; 100 or none: lossless",
-           quality_range=(1, 100)),
-    Format("mp4", (".mp4",), "animation",
-           "H.264 MP4 (yuv420p, BT.709) for any browser; over black, odd sizes padded to even",
-           alpha=False, quality="x264 CRF 0..51, lower is better: 18 (default) looks lossless, "
-                                "23 is ffmpeg's default, 28 small", quality_range=(0, 51),
-           default_quality=18),
-]}
-
-
-def format_for(path: Path | str, bits: int = 8) -> str:
-    """The format name for an output file's extension (`.png` with `bits=16` is "png16").
-
-    >>> format_for("out/glow.webp"), format_for("a.JPG"), format_for("f.png", bits=16)
-    ('webp', 'jpeg', 'png16')
-    """
-    suffix = Path(path).suffix.lower()
-    names = [f.name for f in FORMATS.values() if suffix in f.extensions and f.bits == bits]
-    if names:
-        return names[0]
-    known = ", ".join(dict.fromkeys(e for f in FORMATS.values() for e in f.extensions))
-    if bits not in (8, 16) or any(suffix in f.extensions for f in FORMATS.values()):
-        sixteen = [f.extensions[0] for f in FORMATS.values() if f.bits == 16]
-        raise error(f"{bits} bits per channel is not available for `{suffix}`", stage=USAGE,
-                    hint=f"16 bits per channel is for {', '.join(sixteen)}; others are 8-bit")
-    raise error(f"unknown output format `{suffix or Path(path).name}`", stage=USAGE,
-                hint=f"use one of the extensions {known}")
+__all__ = ["frame_name", "SequenceWriter", "AnimationWriter",
+           "frame_rate", "tick", "contact_sheet", "write_sidecar", "encode_jpeg"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -692,16 +634,6 @@ def _shorten(text: str, font, width: int) -> str:
     while text and font.getlength(text + "…") > width:
         text = text[:-1]
     return text + "…"
-
-
-def sidecar_path(path: Path | str) -> Path:
-    """Where a file's metadata goes when its format has no room for it.
-
-    >>> sidecar_path("out/glow.mp4").as_posix()
-    'out/glow.mp4.json'
-    """
-    path = Path(path)
-    return path.with_name(path.name + ".json")
 
 
 def write_sidecar(path: Path | str, metadata: dict) -> Path:

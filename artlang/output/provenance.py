@@ -23,9 +23,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
 from artlang import __version__
 from artlang.core.errors import USAGE, error
 from artlang.language.project import stdlib_dir
+from artlang.output.formats import FORMATS, Format, sidecar_path
+from artlang.output.writers import write_png
+from artlang.runtime.render import Renderer, load_sketch, param_as_text
 
 STDLIB_PREFIX = "<stdlib>/"
 KEYS = ("artlang:recipe",)
@@ -73,7 +79,6 @@ class Recipe:
                 continue
             inputs[name] = file_hash(resolved.read_bytes())
         main_name = name_of(Path(files.main).resolve()) if files.main else "sketch.art"
-        from artlang.runtime.render import param_as_text
         params = {name: param_as_text(program.params[name].kind, value)
                   for name, value in renderer.param_values.items()}
         return cls(main_name, sources, inputs, renderer.seed, params,
@@ -268,23 +273,38 @@ def picture_text(renderer, frame: int = 0) -> dict[str, str]:
     return Recipe.of(renderer, frame).png_text()
 
 
+def _format_of_picture(path: Path) -> Format | None:
+    """The format a picture was written in, by its extension (None: not one of ours)."""
+    return next((f for f in FORMATS.values() if path.suffix.lower() in f.extensions), None)
+
+
+def _from_chunks(path: Path) -> str | None:
+    with Image.open(path) as picture:
+        return picture.text.get("artlang:recipe")
+
+
+def _from_description(path: Path) -> str | None:
+    import tifffile                                  # heavy, and only for TIFF pictures
+    with tifffile.TiffFile(path) as tiff:
+        return _held_in(tiff.pages[0].description or "{}", "artlang:recipe")
+
+
+def _from_sidecar(path: Path) -> str | None:
+    sidecar = sidecar_path(path)
+    return _held_in(sidecar.read_text(encoding="utf-8"), "recipe") if sidecar.is_file() else None
+
+
+# How the recipe is read back, by where the format keeps it (`Format.recipe`).
+RECIPE_READERS = {"chunks": _from_chunks, "description": _from_description, "sidecar": _from_sidecar}
+
+
 def read_recipe(path: Path) -> Recipe:
-    """The recipe stored in an artlang PNG (text chunk) or TIFF (description), or in the sidecar
-    JSON of another format."""
+    """The recipe stored in an artlang picture, where its format keeps it: a PNG's text chunk, a
+    TIFF's description, or the `.json` sidecar of another format."""
     path = Path(path)
-    sidecar = path.with_name(path.name + ".json")
+    written = _format_of_picture(path)
     try:
-        if path.suffix.lower() == ".png":
-            from PIL import Image
-            with Image.open(path) as picture:
-                text = picture.text.get("artlang:recipe")
-        elif path.suffix.lower() in (".tif", ".tiff"):
-            import tifffile
-            with tifffile.TiffFile(path) as tiff:
-                text = _held_in(tiff.pages[0].description or "{}", "artlang:recipe")
-        else:
-            text = _held_in(sidecar.read_text(encoding="utf-8"), "recipe") \
-                if sidecar.is_file() else None
+        text = RECIPE_READERS[written.recipe if written else "sidecar"](path)
         if text is None:
             raise error(f"{path} carries no artlang recipe", stage=USAGE,
                         hint="only pictures written by artlang (PNG text chunks, or a .json "
@@ -317,6 +337,15 @@ def _held_in(text: str, key: str) -> str | None:
     return holder[key] if isinstance(holder[key], str) else json.dumps(holder[key])
 
 
+def _pixels(picture: Path, written: Format) -> np.ndarray:
+    """The 8-bit RGBA pixels of a picture in an exact format."""
+    if written.recipe == "description":
+        import tifffile                              # heavy, and only for TIFF pictures
+        return tifffile.imread(picture)
+    with Image.open(picture) as original:
+        return np.asarray(original.convert("RGBA"))
+
+
 @dataclass
 class Reproduction:
     recipe: Recipe
@@ -329,12 +358,6 @@ class Reproduction:
 def reproduce(picture: Path, output: Path | None = None, root: Path | None = None,
               trust: bool = False) -> Reproduction:
     """Render `picture` again from its recipe and compare (see `artlang reproduce`)."""
-    import numpy as np
-    from PIL import Image
-
-    from artlang.runtime.render import Renderer, load_sketch
-    from artlang.output.writers import write_png
-
     picture = Path(picture)
     recipe = read_recipe(picture)
     places = [Path(root)] if root else [picture.parent, Path.cwd()]
@@ -344,21 +367,18 @@ def reproduce(picture: Path, output: Path | None = None, root: Path | None = Non
                             seed=recipe.seed, params=recipe.params, trust=trust)
         image = renderer.render(recipe.frame)
         target = Path(output) if output else Path(folder) / "again.png"
-        suffix = picture.suffix.lower()
-        sixteen = suffix == ".png" and picture.read_bytes()[24:25] == b"\x10"   # IHDR bit depth
+        written = _format_of_picture(picture)
+        sixteen = written is not None and written.recipe == "chunks" and \
+            picture.read_bytes()[24:25] == b"\x10"          # a 16-bit PNG (IHDR bit depth)
         write_png(image, target, picture_text(renderer, recipe.frame), bits=16 if sixteen else 8)
         if sixteen:                                          # Pillow reads only 8 of the bits
             same = target.read_bytes() == picture.read_bytes()
             return Reproduction(recipe, True, same, same, 0 if same else -1)
-        if suffix not in (".png", ".tif", ".tiff"):        # lossy or palette formats
+        if written is None or not written.exact:           # lossy or palette formats
             return Reproduction(recipe, False, False, False, 0)
-        again = np.asarray(Image.open(target).convert("RGBA"))
-        if suffix == ".png":
-            with Image.open(picture) as original:
-                before = np.asarray(original.convert("RGBA"))
-        else:
-            import tifffile
-            before = tifffile.imread(picture)
+        with Image.open(target) as drawn:
+            again = np.asarray(drawn.convert("RGBA"))
+        before = _pixels(picture, written)
         same_shape = before.shape == again.shape
         differing = int((before != again).any(axis=-1).sum()) if same_shape else again.shape[0] * again.shape[1]
         bytes_equal = target.read_bytes() == picture.read_bytes()

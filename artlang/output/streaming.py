@@ -21,7 +21,9 @@ import numpy as np
 from artlang.core.errors import USAGE, error
 from artlang.core.files import atomic_write
 from artlang.kernels.pixels import to_8bit
+from artlang.output.formats import FORMATS
 from artlang.output.provenance import picture_text
+from artlang.output.writers import png_chunk, png_head
 from artlang.runtime.tiles import Band, TiledRenderer
 
 
@@ -39,7 +41,6 @@ CONVERT_ROWS = 64                # rows converted to 8 bits at a time (bounded t
 PART_BYTES = 1 << 20             # about this many raw bytes per independently deflated part
 IDAT_BYTES = 1 << 20             # every IDAT chunk but the last holds exactly this many bytes
 IN_FLIGHT = 3                    # deflate parts submitted and not yet written
-STREAMING_SUFFIXES = (".png", ".tif", ".tiff")
 
 
 def _rows_8bit(bands: Iterable[Band], size: tuple[int, int]) -> Iterator[np.ndarray]:
@@ -60,10 +61,6 @@ def _rows_8bit(bands: Iterable[Band], size: tuple[int, int]) -> Iterator[np.ndar
         yield pixels
     if expected != height:
         raise ValueError(f"the bands stop at row {expected} of {height}")
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def _deflate_part(rows: np.ndarray, above: np.ndarray, level: int, last: bool):
@@ -92,11 +89,7 @@ class _PngStream:
         self.row_bytes = width * channels
         self.part_rows = max(1, PART_BYTES // (self.row_bytes + 1))
         colour_type = 2 if channels == 3 else 6
-        handle.write(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(
-            ">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)))
-        for key, value in (text or {}).items():              # iTXt, uncompressed, no language tag
-            handle.write(_chunk(b"iTXt", key.encode("latin-1") + b"\x00\x00\x00\x00\x00" +
-                                value.encode("utf-8")))
+        handle.write(png_head(width, height, 8, colour_type, text))
         self.idat_start = handle.tell()
         self.above = np.zeros(self.row_bytes, np.uint8)      # the row above the first: zeros
         self.waiting: list[np.ndarray] = []                  # rows not yet in a part
@@ -148,7 +141,7 @@ class _PngStream:
             whole = len(self.idat) // IDAT_BYTES * IDAT_BYTES
             view = memoryview(self.idat)
             for start in range(0, whole, IDAT_BYTES):
-                self.handle.write(_chunk(b"IDAT", view[start:start + IDAT_BYTES]))
+                self.handle.write(png_chunk(b"IDAT", view[start:start + IDAT_BYTES]))
             view.release()
             del self.idat[:whole]
 
@@ -164,8 +157,8 @@ class _PngStream:
         self.drain()
         self.idat += struct.pack(">I", self.adler)
         for start in range(0, len(self.idat), IDAT_BYTES):
-            self.handle.write(_chunk(b"IDAT", bytes(self.idat[start:start + IDAT_BYTES])))
-        self.handle.write(_chunk(b"IEND", b""))
+            self.handle.write(png_chunk(b"IDAT", bytes(self.idat[start:start + IDAT_BYTES])))
+        self.handle.write(png_chunk(b"IEND", b""))
 
     def written_rows(self, path: Path) -> Iterator[np.ndarray]:
         """The rows added so far, decoded back (from the file written and what is still held):
@@ -297,12 +290,17 @@ def write_tiff_streaming(bands: Iterable[Band], path, size: tuple[int, int],
 
 def write_streaming(bands: Iterable[Band], path, size: tuple[int, int],
                     text: dict[str, str] | None = None) -> None:
-    """Write the bands with the streaming writer for the file's extension (.png, .tif, .tiff)."""
+    """Write the bands with the streaming writer of the file's format (`formats.FORMATS`)."""
     suffix = Path(path).suffix.lower()
-    if suffix == ".png":
-        write_png_streaming(bands, path, size, text)
-    elif suffix in (".tif", ".tiff"):
-        write_tiff_streaming(bands, path, size, text)
-    else:
-        raise error(f"cannot stream `{Path(path).name}`: tiled renders write .png or .tif",
-                    stage=USAGE, hint="use -o NAME.png or -o NAME.tif")
+    streamed = [f for f in FORMATS.values() if f.streams and suffix in f.extensions]
+    if not streamed:
+        firsts = [f.extensions[0] for f in FORMATS.values() if f.streams]
+        raise error(f"cannot stream `{Path(path).name}`: tiled renders write "
+                    + " or ".join(firsts), stage=USAGE,
+                    hint="use " + " or ".join(f"-o NAME{first}" for first in firsts))
+    STREAMING_WRITERS[streamed[0].name](bands, path, size, text)
+
+
+STREAMING_WRITERS = {"png": write_png_streaming, "tiff": write_tiff_streaming}   # by format name
+if STREAMING_WRITERS.keys() != {f.name for f in FORMATS.values() if f.streams}:
+    raise ImportError("every format the table says streams needs a streaming writer here")

@@ -45,8 +45,21 @@ def write_png(image: np.ndarray, path: Path, text: dict[str, str] | None = None,
     write_bytes(encode_png(image, text, bits), path)
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data and CRC."""
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_head(width: int, height: int, bits: int, colour_type: int,
+             text: dict[str, str] | None) -> bytes:
+    """A PNG up to its pixels: the signature, IHDR, and `text` as uncompressed iTXt chunks with no
+    language tag (what `artlang render` and the streaming writer both write first)."""
+    chunks = [b"\x89PNG\r\n\x1a\n",
+              png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bits, colour_type, 0, 0, 0))]
+    for key, value in (text or {}).items():
+        chunks.append(png_chunk(b"iTXt", key.encode("latin-1") + b"\x00\x00\x00\x00\x00" +
+                                value.encode("utf-8")))
+    return b"".join(chunks)
 
 
 def encode_png_fast(image: np.ndarray, text: dict[str, str] | None = None, level: int = 1,
@@ -79,13 +92,8 @@ def encode_png_fast(image: np.ndarray, text: dict[str, str] | None = None, level
     rows[:, 0] = 2                                          # filter type Up (bytewise: any depth)
     rows[:, 1:].view(pixels.dtype).reshape(height, width, channels)[...] = pixels[..., :channels]
     rows[:0:-1, 1:] -= rows[-2::-1, 1:]                     # from the bottom up; uint8 wraps
-    chunks = [b"\x89PNG\r\n\x1a\n",
-              _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bits, colour_type, 0, 0, 0))]
-    for key, value in (text or {}).items():                 # iTXt, uncompressed, no language tag
-        chunks.append(_chunk(b"iTXt", key.encode("latin-1") + b"\x00\x00\x00\x00\x00" +
-                             value.encode("utf-8")))
-    chunks += [_chunk(b"IDAT", deflate_in_parts(rows, level)), _chunk(b"IEND", b"")]
-    return b"".join(chunks)
+    return (png_head(width, height, bits, colour_type, text) +
+            png_chunk(b"IDAT", deflate_in_parts(rows, level)) + png_chunk(b"IEND", b""))
 
 
 DEFLATE_ROWS = 64          # rows per independently compressed part (fixed: the bytes never
@@ -145,9 +153,3 @@ def write_jpeg(image: np.ndarray, path: Path, text: dict[str, str] | None = None
     write_bytes(encode_jpeg(image, quality, text), path)
 
 
-WRITERS = {".png": write_png}
-
-
-def write_image(image: np.ndarray, path: Path, text: dict[str, str] | None = None) -> None:
-    """Write with the writer for the file's extension."""
-    WRITERS[Path(path).suffix.lower()](image, path, text)

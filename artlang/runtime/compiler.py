@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from artlang.language import ir
+from artlang.language.kinds import PROMOTES_FROM_NUM, Kind
 from artlang.kernels.blend import composite, composite_onto_empty
 from artlang.runtime.context import FrameContext
 from artlang.kernels.region import Region
@@ -31,23 +32,19 @@ _FOLDABLE = (ir.Arithmetic, ir.Comparison, ir.Logic, ir.Negate, ir.Select, ir.Co
 _EXPENSIVE = (ir.BuiltinCall, ir.Select)
 
 
-def as_array(value, kind: str):
+def as_array(value, kind: Kind):
     """A literal (float, tuple, bool) as the array artlang uses for its kind."""
-    if kind == "string":
+    if kind == Kind.STRING:
         return value
-    if kind == "bool":
+    if kind == Kind.BOOL:
         return np.asarray(value, dtype=bool)
     with np.errstate(over="ignore"):          # a literal beyond float32 is infinite, silently
         return np.asarray(value, dtype=F32)
 
 
-def _vectorial(kind: str) -> bool:
-    return kind in ("vec2", "color")
-
-
-def _expand(value, own_kind: str, kind: str):
+def _expand(value, own_kind: Kind, kind: Kind):
     """Give a number a trailing axis so it broadcasts against a vector or colour."""
-    if own_kind == "num" and _vectorial(kind):
+    if own_kind == Kind.NUM and kind in PROMOTES_FROM_NUM:
         return np.asarray(value)[..., None]
     return value
 
@@ -70,19 +67,19 @@ def located(failure: ArtError, span) -> ArtError:
     return failure
 
 
-def promote(value, kind: str):
+def promote(value, kind: Kind):
     """A number as a vec2 (both components) or a colour (gray, alpha 1)."""
     value = np.asarray(value, dtype=F32)
-    if kind == "vec2":
+    if kind == Kind.VEC2:
         return np.stack([value, value], axis=-1)
     return np.stack([value, value, value, np.ones_like(value)], axis=-1)
 
 
-def combine_colour(operation, left, right, left_kind: str, right_kind: str):
+def combine_colour(operation, left, right, left_kind: Kind, right_kind: Kind):
     """Arithmetic on colours works on r, g, b; the alpha of the (left) colour is kept."""
-    alpha = left[..., 3:] if left_kind == "color" else right[..., 3:]
-    lhs = left[..., :3] if left_kind == "color" else np.asarray(left)[..., None]
-    rhs = right[..., :3] if right_kind == "color" else np.asarray(right)[..., None]
+    alpha = left[..., 3:] if left_kind == Kind.COLOR else right[..., 3:]
+    lhs = left[..., :3] if left_kind == Kind.COLOR else np.asarray(left)[..., None]
+    rhs = right[..., :3] if right_kind == Kind.COLOR else np.asarray(right)[..., None]
     rgb = operation(lhs, rhs)
     shape = np.broadcast_shapes(rgb.shape[:-1], alpha.shape[:-1])
     return np.concatenate([np.broadcast_to(rgb, shape + (3,)), np.broadcast_to(alpha, shape + (1,))],
@@ -216,16 +213,16 @@ class Compiler:
         if not node.animated:
             def across_frames(context: FrameContext):
                 slot = (key, context.cache_scope)
-                value = context.cache.get(slot)
+                value = context.caches.across_frames.get(slot)
                 if value is None:
-                    value = context.cache[slot] = evaluate(context)
+                    value = context.caches.across_frames[slot] = evaluate(context)
                 return value
             return across_frames
 
         def per_frame(context: FrameContext):
-            value = context.frame_memo.get(key)
+            value = context.caches.this_frame.get(key)
             if value is None:
-                value = context.frame_memo[key] = evaluate(context)
+                value = context.caches.this_frame[key] = evaluate(context)
             return value
         return per_frame
 
@@ -266,9 +263,9 @@ class Compiler:
                 return lambda context: combine(left(context), right(context))
             case ir.Negate():
                 operand, kind = self.compile(node.operand), node.kind
-                if kind == "color":
+                if kind == Kind.COLOR:
                     return lambda context: combine_colour(lambda a, b: -a, operand(context), 0,
-                                                          "color", "num")
+                                                          Kind.COLOR, Kind.NUM)
                 return lambda context: np.negative(operand(context))
             case ir.Select():
                 return self.build_select(node)
@@ -287,7 +284,7 @@ class Compiler:
         operation = _arithmetic(node.operator)
         left, right = self.compile(node.left), self.compile(node.right)
         left_kind, right_kind, kind = node.left.kind, node.right.kind, node.kind
-        if kind == "color":
+        if kind == Kind.COLOR:
             return lambda context: combine_colour(operation, left(context), right(context),
                                                   left_kind, right_kind)
         return lambda context: np.asarray(operation(_expand(left(context), left_kind, kind),
@@ -304,14 +301,14 @@ class Compiler:
             if otherwise_kind != kind:
                 b = promote(b, kind)
             c = condition(context)
-            return np.where(_expand(c, "num", kind), a, b).astype(F32)
+            return np.where(_expand(c, Kind.NUM, kind), a, b).astype(F32)
         return select
 
     def build_call(self, node: ir.BuiltinCall) -> Evaluator:
         builtin = node.builtin
         generic = node.generic_kind
-        rgb_only = generic == "color" and builtin.returns == "T" and builtin.keeps_alpha
-        expand = _vectorial(generic or "") and builtin.returns == "T"
+        rgb_only = generic == Kind.COLOR and builtin.returns == Kind.GENERIC and builtin.keeps_alpha
+        expand = generic in PROMOTES_FROM_NUM and builtin.returns == Kind.GENERIC
         implementation, stream = builtin.implementation, node.stream
         alpha_from = []                     # evaluators whose alpha the result keeps (rgb_only)
 
@@ -320,10 +317,10 @@ class Compiler:
             if argument is None:
                 return None
             evaluate = self.compile(argument)
-            if param.kind == "T" and rgb_only:
+            if param.kind == Kind.GENERIC and rgb_only:
                 alpha_from.append(evaluate)
                 return lambda context: evaluate(context)[..., :3]
-            if expand and argument.kind == "num":
+            if expand and argument.kind == Kind.NUM:
                 return lambda context: np.asarray(evaluate(context))[..., None]
             return evaluate
 
