@@ -1,17 +1,25 @@
-"""The command line: the only place that prints, catches everything, and chooses exit codes."""
+"""The command line: the only place that prints, catches everything, and chooses exit codes.
+
+Each command imports the wings it uses when it runs (the lines marked `# this command's wings`),
+so `artlang --help`, `--version` and `limits` start without loading numpy, Lark, watchdog or
+torch; everything else is imported here.
+"""
 from __future__ import annotations
 
 import argparse
 import math
 import os
+import signal
 import sys
 import tempfile
 import threading
 import time
 import traceback
+import webbrowser
 from pathlib import Path
 
 from artlang import __version__
+from artlang.cli_train import add_train_parser, command_train
 from artlang.core.errors import (
     CHECK,
     RUNTIME,
@@ -19,9 +27,13 @@ from artlang.core.errors import (
     USAGE,
     ArtError,
     SourceCache,
+    did_you_mean,
+    error,
     format_diagnostic,
     format_failure,
 )
+from artlang.core.limits import Limits
+from artlang.output.formats import format_for, format_of, refuse_unwritable
 
 EXIT_OK = 0
 EXIT_SKETCH_ERROR = 1      # the sketch has a syntax or check error
@@ -197,7 +209,6 @@ def build_parser() -> argparse.ArgumentParser:
                                    epilog="examples:\n  artlang builtins\n  artlang builtins fbm",
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     builtins.add_argument("name", nargs="?", help="a built-in to describe")
-    from artlang.cli_train import add_train_parser
     add_train_parser(commands)
 
     models = commands.add_parser("models", help="list the models artlang ships, or show one's card",
@@ -251,7 +262,6 @@ def _add_trust(command) -> None:
 
 def _limits(arguments):
     """The environment's limits with the command's --limit settings (and --max-pixels)."""
-    from artlang.core.limits import Limits
     settings = list(arguments.limit)
     if arguments.max_pixels is not None:
         settings.append(f"pixels={arguments.max_pixels}")
@@ -259,16 +269,16 @@ def _limits(arguments):
 
 
 def _load(arguments):
+    # this command's wings
     from artlang.runtime.render import load_sketch
     if not arguments.file.is_file():
-        from artlang.core.errors import error
         raise error(f"no such sketch file: {arguments.file}", stage=USAGE)
     return load_sketch(arguments.file, arguments.root, limits=_limits(arguments))
 
 
 def command_render(arguments, out) -> int:
+    # this command's wings
     from artlang.runtime.render import Renderer
-    from artlang.output.formats import format_of
     from artlang.output.provenance import picture_text
     from artlang.output.writers import write_png
 
@@ -287,7 +297,6 @@ def command_render(arguments, out) -> int:
     try:
         write_png(image, target, picture_text(renderer, arguments.frame))
     except OSError as failure:
-        from artlang.core.errors import error
         raise _write_failure(failure, target) from None
     elapsed = time.perf_counter() - started
     print(f"wrote {target} ({renderer.canvas.width} x {renderer.canvas.height}, {elapsed:.2f} s)",
@@ -297,11 +306,11 @@ def command_render(arguments, out) -> int:
 
 def _render_tiled(program, arguments, target: Path, limits, started: float, out) -> int:
     """A canvas over the pixel limit (or --tile, or a .tif): drawn tile by tile into the file."""
+    # this command's wings
     from artlang.output.streaming import write_tiled
     from artlang.runtime.tiles import TILE, TiledRenderer
     frames = program.settings.frames
     if not 0 <= arguments.frame < frames:
-        from artlang.core.errors import error
         raise error(f"frame {arguments.frame} is outside the animation (frames 0..{frames - 1})",
                     stage=USAGE)
     # automatic tiles leave room under the pixel limit for the margins filters need
@@ -312,7 +321,6 @@ def _render_tiled(program, arguments, target: Path, limits, started: float, out)
     try:
         write_tiled(renderer, target, arguments.frame)
     except OSError as failure:
-        from artlang.core.errors import error
         raise _write_failure(failure, target) from None
     width, height = renderer.size
     print(f"wrote {target} ({width} x {height} in tiles, {time.perf_counter() - started:.2f} s)",
@@ -321,6 +329,7 @@ def _render_tiled(program, arguments, target: Path, limits, started: float, out)
 
 
 def command_check(arguments, out) -> int:
+    # this command's wings
     from artlang.runtime.render import canvas_size, frame_count
     program = _load(arguments)
     _print_warnings(program, out)
@@ -339,8 +348,8 @@ def command_check(arguments, out) -> int:
 
 
 def command_builtins(arguments, out) -> int:
+    # this command's wings
     from artlang.builtins import load_all
-    from artlang.core.errors import did_you_mean, error
     table = load_all()
     if arguments.name:
         entry = table.get(arguments.name)
@@ -370,10 +379,11 @@ def _print_warnings(program, out) -> None:
 
 
 def command_watch(arguments, out) -> int:
+    # this command's wings
+    from artlang.live.preview import PreviewServer
     from artlang.live.session import LiveSession
     from artlang.live.watcher import Watcher
-    from artlang.core.errors import error
-    from artlang.output.formats import refuse_unwritable
+    from artlang.runtime.render import bind_params, load_sketch
     if not arguments.file.is_file():
         raise error(f"no such sketch file: {arguments.file}", stage=USAGE)
     if arguments.output:
@@ -385,7 +395,6 @@ def command_watch(arguments, out) -> int:
     if arguments.frame < 0:
         raise error(f"--frame {arguments.frame}: frames count from 0", stage=USAGE)
     if arguments.param:                 # an unknown or bad --param is a usage error, if we can tell
-        from artlang.runtime.render import bind_params, load_sketch
         try:
             program = load_sketch(arguments.file, arguments.root, limits=_limits(arguments))
         except ArtError:
@@ -399,7 +408,6 @@ def command_watch(arguments, out) -> int:
     watcher = Watcher(session, report=printer.report, poll=arguments.poll)
     server = None
     if not arguments.no_preview:
-        from artlang.live.preview import PreviewServer
         server = PreviewServer(session.state, watcher, host=arguments.host, port=arguments.port)
         try:
             server.start()
@@ -407,7 +415,6 @@ def command_watch(arguments, out) -> int:
             raise error(f"cannot serve the preview on {arguments.host}:{arguments.port}: "
                         f"{failure.strerror or failure}", stage=USAGE,
                         hint="pick another port with --port N (0 picks a free one), or --no-preview")
-    import signal
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         how = f"polling every {arguments.poll:g} s" if arguments.poll else "file events"
@@ -417,7 +424,6 @@ def command_watch(arguments, out) -> int:
             print(f"preview: {server.url}", file=out, flush=True)
         watcher.start()
         if server is not None and arguments.open:
-            import webbrowser
             webbrowser.open(server.url)
         threading.Event().wait()                # until Ctrl-C (or SIGTERM)
     except KeyboardInterrupt:
@@ -433,7 +439,6 @@ def command_watch(arguments, out) -> int:
 
 def _write_failure(failure: OSError, target) -> ArtError:
     """A file that could not be written, as the runtime error it is (exit 3)."""
-    from artlang.core.errors import error
     return error(f"cannot write {failure.filename or target}: {failure.strerror or failure}",
                  stage=RUNTIME)
 
@@ -488,7 +493,6 @@ class _WatchPrinter:
 
 def command_export(arguments, out) -> int:
     """SIGTERM stops an export as Ctrl-C does: its workers end, the frames written are kept."""
-    import signal
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return _export(arguments, out)
@@ -497,11 +501,10 @@ def command_export(arguments, out) -> int:
 
 
 def _export(arguments, out) -> int:
+    # this command's wings
     from artlang.export.jobs import Job
     from artlang.export.syntax import parse_frames, parse_seeds, parse_values
     from artlang.export.variations import dataset, sweep
-    from artlang.output.formats import format_for
-    from artlang.core.errors import error
     if not arguments.file.is_file():
         raise error(f"no such sketch file: {arguments.file}", stage=USAGE)
     if arguments.workers < 1:
@@ -524,13 +527,14 @@ def _export(arguments, out) -> int:
     try:
         return _run_export(job, backend, arguments, out)
     except OSError as failure:
-        from artlang.core.errors import error
         raise _write_failure(failure, arguments.output) from None
 
 
 def _run_export(job, backend, arguments, out) -> int:
+    # this command's wings
+    from tqdm import tqdm  # only for a command that shows progress
+
     from artlang.export.products import write_manifest, write_sheet
-    from tqdm import tqdm
     bar = tqdm(total=len(job.units), unit="frame", file=sys.stderr, disable=None, leave=False,
                dynamic_ncols=True)
     try:
@@ -557,9 +561,10 @@ def _run_export(job, backend, arguments, out) -> int:
 
 
 def _backend(arguments):
+    # this command's wings
     from artlang.export.backends import Backend, ProcessBackend
     if arguments.scheduler:
-        from artlang.export.cluster import DaskBackend
+        from artlang.export.cluster import DaskBackend   # imports distributed: only for --scheduler
         return DaskBackend(arguments.scheduler)
     if arguments.workers > 1:
         return ProcessBackend(arguments.workers)
@@ -567,8 +572,7 @@ def _backend(arguments):
 
 
 def command_reproduce(arguments, out) -> int:
-    from artlang.core.errors import error
-    from artlang.output.formats import refuse_unwritable
+    # this command's wings
     from artlang.output.provenance import reproduce
     if arguments.output:
         refuse_unwritable(arguments.output, "reproduce")
@@ -594,15 +598,15 @@ def command_reproduce(arguments, out) -> int:
 
 def command_models(arguments, out) -> int:
     """The zoo: one line per model, or a model's card."""
-    from artlang.language.project import zoo_names
+    # this command's wings
+    from artlang.language.project import zoo_dir, zoo_names
     from artlang.models.config import ModelConfig
+    from artlang.models.store import zoo_entry
     if arguments.name:
-        from artlang.models.store import zoo_entry
         entry = zoo_entry(arguments.name)
         card = entry.card.read_text(encoding="utf-8") if entry.card.is_file() else "(no card)"
         print(card.rstrip() + f"\n\nfiles: {entry.folder}", file=out)
         return EXIT_OK
-    from artlang.language.project import zoo_dir
     names = zoo_names()
     if not names:
         print("the zoo is empty", file=out)
@@ -620,7 +624,6 @@ def command_models(arguments, out) -> int:
 
 def command_limits(arguments, out) -> int:
     """Every resource limit: its name, the value in force here, its default and its meaning."""
-    from artlang.core.limits import Limits
     here = Limits.from_environment().as_dict()
     print(f"{'limit':<15} {'here':>13} {'default':>13}  meaning", file=out)
     for (name, default, variable, about), value in zip(Limits.describe(), here.values()):
@@ -637,7 +640,6 @@ COMMANDS = {"render": command_render, "check": command_check, "builtins": comman
 
 
 def _command_train(arguments, out) -> int:
-    from artlang.cli_train import command_train
     return command_train(arguments, out)
 
 

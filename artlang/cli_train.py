@@ -208,9 +208,9 @@ def _check_command(arguments) -> None:
 
 def command_train(arguments, out) -> int:
     _check_command(arguments)
-    from tqdm import tqdm
+    from tqdm import tqdm  # only for a command that shows progress
 
-    from artlang.training import training
+    from artlang.training import training  # imports torch: only for `artlang train`
 
     if arguments.measure:
         return _measure(training, arguments, out)

@@ -127,7 +127,7 @@ def test_a_save_landing_while_the_module_is_loaded_is_drawn_next(tmp_path, monke
     the new version for seen. When that save's event came, its render found nothing changed
     ("unchanged"): the last save was never drawn. A render during which an input was written
     no longer records it as seen."""
-    import artlang.runtime.render
+    import artlang.live.session
     from artlang.live.session import LiveSession
 
     (tmp_path / "lib").mkdir()
@@ -138,7 +138,7 @@ def test_a_save_landing_while_the_module_is_loaded_is_drawn_next(tmp_path, monke
     assert session.render().status == "rendered"
     soak_watch.write_via_rename(module, soak_watch.BROKEN_MODULES[0](1) if first == "broken"
                                 else soak_watch.module_text(1))
-    load = artlang.runtime.render.load_sketch
+    load = artlang.live.session.load_sketch
 
     def load_while_the_next_save_lands(*arguments, **options):
         try:
@@ -146,8 +146,8 @@ def test_a_save_landing_while_the_module_is_loaded_is_drawn_next(tmp_path, monke
         finally:
             soak_watch.write_via_rename(module, soak_watch.module_text(2))
 
-    monkeypatch.setattr(artlang.runtime.render, "load_sketch", load_while_the_next_save_lands)
+    monkeypatch.setattr(artlang.live.session, "load_sketch", load_while_the_next_save_lands)
     assert session.render().status == ("cancelled" if first == "broken" else "rendered")
-    monkeypatch.setattr(artlang.runtime.render, "load_sketch", load)
+    monkeypatch.setattr(artlang.live.session, "load_sketch", load)
     assert session.render().status == "rendered"           # the last save, drawn
     assert session.render().status == "unchanged"

@@ -319,15 +319,15 @@ def hear(live: "Live", *kinds: str) -> None:
 
 def on_load(monkeypatch) -> threading.Event:
     """An event set each time a render has loaded the sketch."""
-    import artlang.runtime.render
-    loaded, load = threading.Event(), artlang.runtime.render.load_sketch
+    import artlang.live.session
+    loaded, load = threading.Event(), artlang.live.session.load_sketch
 
     def load_and_tell(*arguments, **options):
         try:
             return load(*arguments, **options)
         finally:
             loaded.set()
-    monkeypatch.setattr(artlang.runtime.render, "load_sketch", load_and_tell)
+    monkeypatch.setattr(artlang.live.session, "load_sketch", load_and_tell)
     return loaded
 
 
@@ -337,7 +337,7 @@ def test_a_file_read_before_its_write_was_heard_of_reports_no_error(tmp_path, mo
     The watcher heard of the deletion, read the new file while it was still empty, and reported
     "the sketch has no `output` statement" before the event of its creation came, a moment later.
     A failure is now held for the debounce (at least): an event that comes meanwhile drops it."""
-    monkeypatch.setattr("watchdog.observers.Observer", SilentInotifyObserver)
+    monkeypatch.setattr("artlang.live.watcher.Observer", SilentInotifyObserver)
     with Live(tmp_path, colour_sketch(0), debounce=SLOW_DEBOUNCE) as live:
         live.wait_for_colour(0)
         loaded = on_load(monkeypatch)
@@ -359,7 +359,7 @@ def test_a_broken_save_is_still_reported_once_no_newer_event_came(tmp_path, monk
     """The other side of issue 13.6: a failure is held only while news of a newer save may be on
     its way. A broken save is reported after the debounce; one whose file is touched while its
     failure is held is read again, and reported then."""
-    monkeypatch.setattr("watchdog.observers.Observer", SilentInotifyObserver)
+    monkeypatch.setattr("artlang.live.watcher.Observer", SilentInotifyObserver)
     debounce = SLOW_DEBOUNCE
     with Live(tmp_path, colour_sketch(0), debounce=debounce) as live:
         live.wait_for_colour(0)

@@ -1,7 +1,11 @@
-"""The built-in table: importing this package registers every built-in into `BUILTINS`.
+"""The implementations of the built-ins: each module registers its records into the schema's
+`BUILTINS` (`artlang.language.schema`) as it is imported.
 
-The checker imports only `table` (no numpy); `load_all()` imports the implementations.
+`load_all()` imports them all and returns the complete table, which the runtime hands the checker
+(the language itself never imports the implementations, or numpy).
 """
+import importlib
+
 from artlang.language.schema import BUILTINS, Builtin, BuiltinValue, Param  # noqa: F401
 
 _MODULES = ("values", "math", "easing", "colour", "noise", "shapes", "space", "images", "filters",
@@ -10,7 +14,6 @@ _MODULES = ("values", "math", "easing", "colour", "noise", "shapes", "space", "i
 
 def load_all() -> dict:
     """Import every implementation module so the table is complete, and return it."""
-    import importlib
     for module in _MODULES:
         importlib.import_module(f"{__name__}.{module}")
     return BUILTINS

@@ -11,6 +11,7 @@ import numpy as np
 from artlang.core.errors import RUNTIME, error
 from artlang.kernels.images import FITS
 from artlang.language.schema import ABSENT, Neighbourhood, P, builtin
+from artlang.models import latent as latents
 
 F32 = np.float32
 MODELS = "models"
@@ -35,7 +36,7 @@ def model(context, source):
 
     Example: `let m = model("glyphs-vae")\\noutput decode(m, latent(m, 7))`
     """
-    return context.load_model(source)
+    return context.inputs.load_model(source)
 
 
 @builtin(returns="latent", category=MODELS, random=True,
@@ -55,7 +56,6 @@ def latent(context, stream, m, seed, truncation, temperature):
 
     Example: `let m = model("shapes-gan")\\noutput decode(m, latent(m, 3, truncation=0.7))`
     """
-    from artlang.models import latent as latents
     z_size = m.config.z_size
     number = _whole(seed) if seed is not None else context.stream_seed(stream)
     z = latents.from_seed(number, z_size)
@@ -63,7 +63,6 @@ def latent(context, stream, m, seed, truncation, temperature):
 
 
 def _scaled(m, z: np.ndarray, truncation, temperature) -> np.ndarray:
-    from artlang.models import latent as latents
     truncation, temperature = float(truncation), float(temperature)
     if truncation != 1.0:
         if m.config.kind != "gan":
@@ -94,7 +93,6 @@ def latent_loop(context, stream, m, seed, phase, truncation, temperature):
 
     Example: `let m = model("shapes-gan")\\noutput decode(m, latent_loop(m, 4))`
     """
-    from artlang.models import latent as latents
     z_size = m.config.z_size
     base = _whole(seed) if seed is not None else context.stream_seed(stream)
     first = latents.from_seed(base, z_size)
@@ -124,7 +122,6 @@ def lerp(context, a, b, amount):
 
     Example: `let m = model("glyphs-vae")\\noutput decode(m, lerp(latent(m, 1), latent(m, 2), cycle))`
     """
-    from artlang.models import latent as latents
     _same_size("lerp", a, b)
     return np.asarray(latents.lerp(a, b, float(amount)), F32)
 
@@ -136,7 +133,6 @@ def slerp(context, a, b, amount):
 
     Example: `let m = model("shapes-gan")\\noutput decode(m, slerp(latent(m, 1), latent(m, 2), ease_in_out(cycle)))`
     """
-    from artlang.models import latent as latents
     _same_size("slerp", a, b)
     return np.asarray(latents.slerp(a, b, float(amount)), F32)
 
@@ -153,7 +149,6 @@ def spline(context, amount, keys, ends):
 
     Example: `let m = model("shapes-gan")\\noutput decode(m, spline(cycle, latent(m, 1), latent(m, 2), latent(m, 3), ends="closed"))`
     """
-    from artlang.models import latent as latents
     if len(keys) < 2:
         raise error("`spline` needs at least two keyframe latents", stage=RUNTIME)
     _same_size("spline", *keys)
@@ -205,6 +200,6 @@ def encode(context, m, c):
         raise error(f"`{m.config.name or 'this model'}` is a GAN: only a VAE can encode a picture",
                     stage=RUNTIME, hint="load a VAE, e.g. `model(\"glyphs-vae\")`")
     picture = np.broadcast_to(c, (context.height, context.width, 4))
-    return np.asarray(m.encode(picture[None], threads=context.model_threads)[0], F32)
+    return np.asarray(m.encode(picture[None], threads=context.inputs.model_threads)[0], F32)
 
 

@@ -34,7 +34,7 @@ class DaskBackend(Backend):
 
     def run(self, job: Units, chunks: list[list]) -> Iterable[tuple[list, list[Rendered]]]:
         # an optional dependency (artlang[cluster])
-        from distributed import as_completed
+        from distributed import as_completed  # an optional dependency (artlang[cluster])
         queue = iter(chunks)
         in_flight = {}                                  # future -> chunk
 

@@ -46,7 +46,7 @@ _KERNELS: dict = {}
 def _kernels() -> dict:
     if _KERNELS:
         return _KERNELS
-    from numba import njit
+    from numba import njit  # heavy: compiled only when a sketch uses it
 
     jit = njit(cache=True, nogil=True)
 

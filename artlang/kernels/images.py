@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from artlang.core.errors import RUNTIME, error
+from artlang.core.limits import Limits, size_text
 from artlang.kernels.pixels import to_8bit
 from artlang.kernels.region import Region
 
@@ -23,11 +26,6 @@ FITS = ("cover", "contain", "stretch", "none")
 def _open(path: Path, limits=None):
     """The image file as Pillow RGBA, upright; its file size and its pixels (from the header,
     before anything is decoded) checked against the limits first."""
-    import warnings
-
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    from artlang.core.limits import Limits, size_text
     limits = limits or Limits()
     try:
         size = path.stat().st_size
@@ -104,15 +102,11 @@ class FittedPicture:
     def of_pixels(cls, pixels: np.ndarray, width: int, height: int, fit: str,
                   crop=None) -> "FittedPicture":
         """A float RGBA picture (e.g. a model's output) fitted as a file would be."""
-        from PIL import Image
-
         return cls.of(Image.fromarray(to_8bit(pixels), "RGBA"), width, height, fit, crop)
 
     @classmethod
     def of(cls, picture, width: int, height: int, fit: str, crop=None) -> "FittedPicture":
         """An RGBA Pillow image fitted to width x height."""
-        from PIL import Image
-
         left, top, right, bottom = crop_box(crop, *picture.size)
         if crop is not None:
             whole = (math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom))

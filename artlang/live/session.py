@@ -24,14 +24,21 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from artlang.language import ir
-from artlang.runtime.context import RenderCancelled
 from artlang.core.errors import USAGE, ArtError, SourceCache, error, format_failure
-from artlang.core.limits import Limits
-from artlang.language.project import ProjectFiles
-from artlang.output.writers import encode_png_fast
 from artlang.core.files import write_bytes
+from artlang.core.limits import Limits
+from artlang.language import ir
+from artlang.language.project import ProjectFiles
 from artlang.output.provenance import picture_text
+from artlang.output.writers import encode_png_fast
+from artlang.runtime.context import RenderCancelled
+from artlang.runtime.render import (
+    Renderer,
+    bind_params,
+    load_sketch,
+    param_as_text,
+    parse_param_value,
+)
 
 MAX_PREVIEW_FRAMES = 1000          # an animation's frames kept for playback in the preview
 
@@ -94,7 +101,6 @@ class ParamControl:
 
 
 def param_controls(program: ir.Program, values: dict) -> list[ParamControl]:
-    from artlang.runtime.render import param_as_text
     return [ParamControl(info.name, info.kind, param_as_text(info.kind, values[info.name]),
                          param_as_text(info.kind, info.default), info.low, info.high, info.doc)
             for info in program.params.values()]
@@ -231,7 +237,6 @@ class LiveSession:
     # params from the preview ────────────────────────────────────────────────────────────────────
     def set_param(self, name: str, text) -> None:
         """Override a param (validated against the sketch as last loaded); raises `ArtError`."""
-        from artlang.runtime.render import parse_param_value
         with self._lock:
             program = self.program
         if program is None or name not in program.params:
@@ -269,8 +274,6 @@ class LiveSession:
         before a failure is published and returns once no news of a newer save can still be on
         its way (the watcher waits out its debounce); a failure that a newer save or event
         supersedes by then is a half-written file read, and is dropped ("cancelled")."""
-        from artlang.runtime.render import Renderer, load_sketch
-
         try:
             self._read_stamps = {path: _stamp(path) for path in self.dependencies | {self.sketch}}
             source = self.sketch.read_bytes()       # read once: hashed and rendered, the same bytes
@@ -335,7 +338,6 @@ class LiveSession:
 
     def _valid_overrides(self, program: ir.Program, notices: list[str]) -> dict:
         """The overrides the edited sketch still accepts; the others are dropped with a notice."""
-        from artlang.runtime.render import parse_param_value
         kept = {}
         for name, text in list(self.overrides.items()):
             try:
@@ -380,7 +382,6 @@ class LiveSession:
         text = describe_failure(failure, sources)
         controls = None
         if program is not None:
-            from artlang.runtime.render import bind_params
             try:
                 controls = param_controls(program, bind_params(program, self.overrides))
             except ArtError:

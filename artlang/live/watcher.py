@@ -23,6 +23,19 @@ import time
 import traceback
 from typing import Callable
 
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+)
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
 from artlang.live.session import LiveSession, Outcome
 
 MISSING_GRACE = 1.0        # seconds a vanished sketch may stay missing before it is an error
@@ -165,9 +178,6 @@ class Watcher:
 
     @staticmethod
     def _event_types():
-        from watchdog.events import (DirCreatedEvent, DirDeletedEvent, DirMovedEvent, FileClosedEvent,
-                                     FileCreatedEvent, FileDeletedEvent, FileModifiedEvent,
-                                     FileMovedEvent)
         # not opened / closed-without-writing: those are our own reads
         return [FileClosedEvent, FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent,
                 DirCreatedEvent, DirDeletedEvent, DirMovedEvent]
@@ -208,10 +218,8 @@ class Watcher:
     def start(self) -> None:
         """Start watching, and render once straight away."""
         if self.poll:
-            from watchdog.observers.polling import PollingObserver
             self._observer = PollingObserver(timeout=self.poll)
         else:
-            from watchdog.observers import Observer
             self._observer = Observer()
         self._tracks_writes = "Inotify" in type(self._observer).__name__   # it reports closes
         self._follow_dependencies()

@@ -37,7 +37,7 @@ _threads_lock = threading.Lock()
 def prepare(module, *, scripted: bool):
     """The module ready for inference: eval mode, no gradients, and (unless TorchScript) linear
     layers one row at a time and convolution weights channels_last."""
-    import torch
+    import torch  # heavy: loaded only when a model is used
     module.eval()
     if scripted:
         return module
@@ -51,7 +51,7 @@ def prepare(module, *, scripted: bool):
 def _row_by_row(layer):
     """A linear layer's forward that multiplies each row on its own: the same bits for a row
     whatever batch it comes in (torch's matrix product is not batch invariant)."""
-    import torch
+    import torch  # heavy: loaded only when a model is used
 
     def forward(x):
         rows = [torch.nn.functional.linear(row, layer.weight, layer.bias) for row in x.split(1)]
@@ -72,7 +72,7 @@ def torch_threads(threads: int | None):
     >>> torch.get_num_threads() == before
     True
     """
-    import torch
+    import torch  # heavy: loaded only when a model is used
     with _threads_lock:
         previous = torch.get_num_threads()
         change = bool(threads) and threads != previous
@@ -148,7 +148,7 @@ class LoadedModel:
 
     def _model_input(self, images: np.ndarray) -> np.ndarray:
         """RGBA (N, H, W, 4) to the model's input (N, channels, S, S) in 0..1."""
-        import torch
+        import torch  # heavy: loaded only when a model is used
         clean = np.fmin(np.fmax(images, F32(0)), F32(1))
         rgb = clean[..., :3] * clean[..., 3:]
         height, width = rgb.shape[1:3]
@@ -167,7 +167,7 @@ class LoadedModel:
     def _batched(self, inputs, run):
         """`run` over inputs in batches of at most BATCH (one at a time for TorchScript), a lone
         input doubled so it takes the same kernels as in a larger batch."""
-        import torch
+        import torch  # heavy: loaded only when a model is used
         largest = 1 if self.one_at_a_time else BATCH
         outputs = []
         for part in inputs.split(largest):

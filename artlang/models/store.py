@@ -26,9 +26,11 @@ naming the file and the mismatch. torch is imported only when a model is saved o
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
+import pickle
 import threading
 import warnings
 import zipfile
@@ -37,10 +39,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from artlang.core.errors import RUNTIME, USAGE, did_you_mean, error
+from artlang.core.files import atomic_write
 from artlang.core.limits import Limits, size_text
 from artlang.language import project
-from artlang.core.files import atomic_write
-from artlang.models.config import ConfigError, ModelConfig
+from artlang.language.project import display_name
+from artlang.models.config import ARCHITECTURES, ConfigError, ModelConfig
 from artlang.models.inference import LoadedModel, prepare
 
 WEIGHTS, CONFIG, CARD = "model.safetensors", "config.json", "card.md"
@@ -53,7 +56,6 @@ CACHED_MODELS = 8
 
 
 def _named(path: Path) -> str:
-    from artlang.language.project import display_name
     return f"`{display_name(path)}`"
 
 
@@ -64,7 +66,7 @@ def _fail(message: str, hint: str | None = None):
 def _torch():
     try:
         import safetensors  # noqa: F401
-        import torch
+        import torch  # heavy: loaded only when a model is used
     except ImportError:
         raise _fail("models need torch and safetensors, which are not installed",
                     INSTALL_HINT) from None
@@ -78,7 +80,7 @@ def save_model(folder: Path, module, config: ModelConfig, *, half: bool = False)
     tensors must be those `architectures.build(config)` has; `half=True` stores floating tensors
     as float16 (half the bytes; they are read back as float32)."""
     torch = _torch()
-    from safetensors.torch import save_file
+    from safetensors.torch import save_file  # imports torch: only when a model is used
 
     state = {name: tensor.detach().to("cpu", torch.float16 if half and tensor.is_floating_point()
                                       else tensor.dtype).contiguous()
@@ -182,7 +184,7 @@ def _read_model(weights: Path, config_path: Path, trust: bool, limit: int) -> Lo
         return _read_script(data, weights, config, digest, trust)
     state = _read_safetensors(data, weights) if suffix in SAFETENSORS else _read_pickle(data, weights)
     check_tensors(state, config, weights)
-    from artlang.models.architectures import build
+    from artlang.models.architectures import build  # imports torch
 
     module = build(config)
     defaults = module.state_dict()
@@ -203,8 +205,8 @@ def _read_config(path: Path) -> ModelConfig:
 
 
 def _read_safetensors(data: bytes, path: Path) -> dict:
-    from safetensors import SafetensorError
-    from safetensors.torch import load
+    from safetensors import SafetensorError  # imports torch: only when a model is used
+    from safetensors.torch import load  # imports torch: only when a model is used
 
     try:
         return load(data)
@@ -215,9 +217,7 @@ def _read_safetensors(data: bytes, path: Path) -> dict:
 
 def _read_pickle(data: bytes, path: Path) -> dict:
     """A state dict from a .pt file, through torch's weights-only unpickler and nothing else."""
-    import pickle
-
-    import torch
+    import torch  # heavy: loaded only when a model is used
     try:
         with warnings.catch_warnings():      # the outcome is ours to report, not torch's warnings
             warnings.simplefilter("ignore")
@@ -251,7 +251,7 @@ def _read_script(data: bytes, path: Path, config: ModelConfig, digest: str, trus
     if not trust:
         raise _fail(f"refused: {_named(path)} is TorchScript, which would run code when loaded",
                     TRUST_HINT)
-    import torch
+    import torch  # heavy: loaded only when a model is used
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -305,9 +305,9 @@ _WIDTHS = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 
 def _expected_tensors(config: ModelConfig) -> dict:
     """The state dict of the model a config describes, as shapes only (torch's meta device)."""
-    import torch
+    import torch  # heavy: loaded only when a model is used
 
-    from artlang.models.architectures import build
+    from artlang.models.architectures import build  # imports torch
     with torch.device("meta"):
         return build(config).state_dict()
 
@@ -319,9 +319,6 @@ def _shape(shape: tuple) -> str:
 def _fitting_change(shapes: dict, config: ModelConfig) -> dict:
     """{field: value} of config fields whose change makes every tensor fit, else {}: one of
     z_size, channels, image_size, width, or the architecture (with its kind)."""
-    import dataclasses
-
-    from artlang.models.config import ARCHITECTURES
     sizes = sorted({shape[-1] for shape in shapes.values() if len(shape) == 2})
     changes = [{"z_size": size} for size in sizes] + [{"channels": c} for c in (1, 3)] \
         + [{"image_size": s} for s in (32, 64)] + [{"width": w} for w in _WIDTHS] \

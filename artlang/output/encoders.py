@@ -18,6 +18,7 @@ the same bytes in every format.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import numbers
@@ -27,16 +28,19 @@ import struct
 import subprocess
 import tempfile
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+from PIL import GifImagePlugin, Image, ImageDraw, ImageFont
 
 from artlang.core.errors import RUNTIME, USAGE, error
 from artlang.core.files import file_mode, write_bytes
+from artlang.kernels.pixels import over_black, to_8bit, to_16bit
+from artlang.kernels.threads import get_threads
 from artlang.output.formats import FORMATS, Format, sidecar_path
 from artlang.output.writers import encode_jpeg, write_jpeg, write_png
-from artlang.kernels.pixels import over_black, to_8bit, to_16bit
 
 __all__ = ["frame_name", "SequenceWriter", "AnimationWriter",
            "frame_rate", "tick", "contact_sheet", "write_sidecar", "encode_jpeg"]
@@ -243,9 +247,6 @@ class _InOrder:
     thread wait, bounding memory; the bytes do not depend on the number of threads."""
 
     def __init__(self, write):
-        from concurrent.futures import ThreadPoolExecutor
-
-        from artlang.kernels.threads import get_threads
         self.write, self.waiting, self.limit = write, deque(), 2 * get_threads()
         self.pool = ThreadPoolExecutor(get_threads(), thread_name_prefix="artlang-encode")
 
@@ -328,8 +329,6 @@ class _Gif:
 def _gif_frame(rgb: np.ndarray, draw: np.ndarray, whole: bool, delay: int):
     """(whole, graphic control extension without its disposal, image data) of one GIF frame that
     draws the `draw` pixels of `rgb` and leaves the others transparent."""
-    from PIL import GifImagePlugin, Image
-
     rows, columns = np.flatnonzero(draw.any(axis=1)), np.flatnonzero(draw.any(axis=0))
     if len(rows) == 0:                                   # nothing to draw: one transparent pixel
         rows, columns = np.array([0]), np.array([0])
@@ -350,8 +349,6 @@ def _gif_frame(rgb: np.ndarray, draw: np.ndarray, whole: bool, delay: int):
 
 def _palette(colours: np.ndarray):
     """A "P" image whose palette holds at most 255 colours for these (N, 3) uint8 colours."""
-    from PIL import Image
-
     if len(colours) == 0:
         colours = np.zeros((1, 3), np.uint8)
     strip = Image.fromarray(np.ascontiguousarray(colours[None]), "RGB")
@@ -399,10 +396,6 @@ class _Webp:
 def _webp_frame(pixels: np.ndarray, duration: int, options: dict) -> bytes:
     """The ANMF chunk of one whole-canvas frame: Pillow's still WebP bitstream, replacing the
     canvas (no blending) for `duration` ms."""
-    import io
-
-    from PIL import Image
-
     still = io.BytesIO()
     Image.fromarray(pixels, "RGBA").save(still, format="WEBP", **options)
     frame = b"".join(_riff_chunk(kind, data) for kind, data in _riff_chunks(still.getvalue())
@@ -442,7 +435,7 @@ class _Mp4:
 
     def __init__(self, writer: AnimationWriter):
         try:
-            import imageio_ffmpeg
+            import imageio_ffmpeg  # only for MP4
             executable = imageio_ffmpeg.get_ffmpeg_exe()
         except (ImportError, RuntimeError) as problem:
             raise error(f"MP4 export needs ffmpeg: {problem}", stage=RUNTIME,
@@ -554,8 +547,6 @@ def contact_sheet(images, labels=None, columns: int | None = None,
     >>> sheet.shape, sheet.dtype
     ((36, 68, 4), dtype('float32'))
     """
-    from PIL import Image, ImageDraw, ImageFont
-
     images = [np.asarray(image, np.float32) for image in images]
     if not images:
         raise error("a contact sheet needs at least one image", stage=RUNTIME)
@@ -595,8 +586,6 @@ def contact_sheet(images, labels=None, columns: int | None = None,
 
 def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """Shrink (never enlarge) to fit width x height, averaging premultiplied colour over areas."""
-    from PIL import Image
-
     scale = min(width / image.shape[1], height / image.shape[0])
     if scale >= 1:
         return image

@@ -256,7 +256,7 @@ def write_tiff_streaming(bands: Iterable[Band], path, size: tuple[int, int],
     BigTIFF when the pixels could pass 4 GiB. Written to a temporary file renamed into place.
     """
     try:
-        import tifffile
+        import tifffile  # heavy, and only for TIFF
     except ImportError:
         raise error("writing a TIFF needs the `tifffile` package", stage=USAGE,
                     hint="install it (`pip install tifffile`), or write a .png") from None

@@ -1,20 +1,21 @@
 """Writers: float RGBA canvases to files, always through a temporary name renamed into place."""
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, PngImagePlugin
 
 from artlang.core.files import write_bytes
 from artlang.kernels.pixels import over_black, to_8bit, to_16bit
+from artlang.kernels.threads import run_shares
 
 
 def png_bytes_image(image: np.ndarray):
     """The Pillow image for a float RGBA canvas: RGB when fully opaque, else RGBA."""
-    from PIL import Image
-
     pixels = to_8bit(image)
     if (pixels[..., 3] == 255).all():
         return Image.fromarray(np.ascontiguousarray(pixels[..., :3]), "RGB")
@@ -25,10 +26,6 @@ def encode_png(image: np.ndarray, text: dict[str, str] | None = None, bits: int 
     """The bytes of the compact PNG `artlang render` writes, with `text` as iTXt chunks (no
     timestamps: the same bytes each run). `bits=16` writes 16 bits per channel (Pillow cannot:
     `encode_png_fast` does, at zlib level 6)."""
-    import io
-
-    from PIL import PngImagePlugin
-
     if bits == 16:
         return encode_png_fast(image, text, level=6, bits=16)
     info = PngImagePlugin.PngInfo()
@@ -77,7 +74,6 @@ def encode_png_fast(image: np.ndarray, text: dict[str, str] | None = None, level
 
     `bits=16` stores big-endian 16-bit samples, round(v * 65535) (Pillow reads them back as 8-bit
     RGB(A), the high bytes; other decoders get all 16 bits):
-
     >>> deep = encode_png_fast(np.ones((2, 3, 4), np.float32), bits=16)
     >>> Image.open(io.BytesIO(deep)).tile[0].args
     'RGB;16B'
@@ -104,7 +100,6 @@ def deflate_in_parts(rows: np.ndarray, level: int) -> bytes:
     """One zlib stream of `rows`, made as pigz does: parts of DEFLATE_ROWS rows compressed on the
     thread pool as raw deflate ending on a byte boundary (sync flush), joined, with the zlib
     header and the Adler-32 of the whole. Any zlib reader (every PNG decoder) reads it as one."""
-    from artlang.kernels.threads import run_shares
     parts = [rows[first:first + DEFLATE_ROWS] for first in range(0, len(rows), DEFLATE_ROWS)]
     packed: list[bytes] = [b""] * len(parts)
 
@@ -133,10 +128,6 @@ def encode_jpeg(image: np.ndarray, quality: int | None = None,
     >>> picture.mode, picture.info["comment"]
     ('RGB', b'k: v')
     """
-    import io
-
-    from PIL import Image
-
     quality = 92 if quality is None else quality
     picture = Image.fromarray(to_8bit(over_black(image)), "RGB")
     comment = "\n".join(f"{key}: {value}" for key, value in (text or {}).items()).encode("utf-8")

@@ -1,4 +1,10 @@
-"""What a render needs to know about the frame being drawn: canvas, region, time, seed, files.
+"""One frame of the canvas as the built-ins see it: canvas, region, time and seed.
+
+A `FrameContext` is the frame; what the render provides it refers to, each in an object of its own:
+`inputs` (the project's image and model files, `inputs.py`), `caches` (what is kept across frames,
+tiles and within the frame, `caches.py`), `stop` (cancellation and the frame's time limit) and
+`lookahead` (the frames drawn next, whose latents a model decodes in one batch with this one's).
+`Renderer.context` is the one place that builds them.
 
 A region smaller than the canvas is a tile (`tiles.py`). Built-ins that read other pixels than
 their own declare in their record how far they read (`schema.Neighbourhood`); the compiler then
@@ -8,20 +14,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import threading
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from artlang.core.errors import RUNTIME, error
-from artlang.kernels.region import Margin, Region
 from artlang.core.limits import Limits
+from artlang.kernels.images import FittedPicture
+from artlang.kernels.region import Margin, Region
+from artlang.runtime.caches import Caches
+from artlang.runtime.inputs import Inputs
 
 DTYPE = np.float32
-_SHARED_LOCK = threading.Lock()
 MAX_DECODE_BATCH = 16        # latents decoded together at most (an export's upcoming frames)
 
 
@@ -39,9 +45,57 @@ def stream_seed(master_seed: int, stream: str, extra: int = 0) -> int:
     return int.from_bytes(digest.digest(), "little")
 
 
+@dataclass(frozen=True)
+class Stop:
+    """When a frame stops early: whoever started the render no longer wants it, or the frame ran
+    past its time limit. Checked before each built-in call.
+
+    >>> Stop(cancelled=lambda: True).check(0)
+    Traceback (most recent call last):
+    artlang.runtime.context.RenderCancelled
+    """
+    cancelled: Callable[[], bool] | None = None   # True stops the render
+    seconds: float = Limits.max_frame_seconds     # the time limit of one frame (or tile)
+    deadline: float | None = None                 # time.monotonic() past which the frame is stopped
+
+    def started(self) -> Stop:
+        """This stop with the time limit counting from now."""
+        return replace(self, deadline=time.monotonic() + self.seconds)
+
+    def check(self, frame: int) -> None:
+        """Raise `RenderCancelled` if the render is no longer wanted, and a clear error once the
+        frame has run past its time limit."""
+        if self.cancelled is not None and self.cancelled():
+            raise RenderCancelled()
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise error(f"frame {frame} took longer than the limit of {self.seconds:g} s; stopped "
+                        "before this call", stage=RUNTIME,
+                        hint="draw a smaller canvas (--size), use fewer octaves or smaller blurs, "
+                             "or raise the limit: --limit frame-seconds=N")
+
+
+@dataclass(frozen=True)
+class Lookahead:
+    """The frames this process draws after this one (an export's next frames): a model decodes
+    their latents in one batch with this frame's, at most `MAX_DECODE_BATCH` together."""
+    frames: tuple[int, ...] = ()
+
+    def batch(self, key, z: np.ndarray, later: Callable[[int], np.ndarray] | None,
+              known) -> dict:
+        """`z` and the latents `later(frame)` of the frames ahead, by `key(latent)`, leaving out
+        those whose key is `known` already."""
+        batch = {key(z): z}
+        if later is not None:
+            for frame in self.frames:
+                latent = np.asarray(later(frame), DTYPE)
+                if key(latent) not in known and len(batch) < MAX_DECODE_BATCH:
+                    batch.setdefault(key(latent), latent)
+        return batch
+
+
 @dataclass
 class FrameContext:
-    """Everything a built-in may read while one frame is evaluated."""
+    """One frame of one region of the canvas: everything a built-in may read while it is evaluated."""
     width: int
     height: int
     seed: int
@@ -49,18 +103,11 @@ class FrameContext:
     fps: float = 30.0
     frames: int = 1
     loop: int | None = None                  # frames per loop (None: the whole animation)
-    region: Region | None = None
-    files: "object | None" = None            # a project.ProjectFiles, for image()
-    cache: dict = field(default_factory=dict)  # values that do not change between frames
-    frame_memo: dict = field(default_factory=dict)  # values shared within this frame
-    cancelled: "Callable[[], bool] | None" = None   # polled between built-in calls; True stops the render
-    shared: dict = field(default_factory=dict)  # kept across the tiles of one canvas (fitted images)
-    regions: dict = field(default_factory=dict, repr=False)  # Region -> context, within one frame
-    trust: bool = False                      # models that run code when loaded may be loaded
-    upcoming: tuple = ()                     # frames this process draws next: decoded in one batch
-    model_threads: int | None = None         # torch threads for decoding (None: artlang's count)
-    limits: Limits = field(default_factory=Limits)   # image and model sizes, time per frame
-    deadline: float | None = None            # time.monotonic() past which the frame is stopped
+    region: Region | None = None             # the part of the canvas drawn (None: all of it)
+    inputs: Inputs = field(default_factory=Inputs)
+    caches: Caches = field(default_factory=Caches)
+    stop: Stop = field(default_factory=Stop)
+    lookahead: Lookahead = field(default_factory=Lookahead)
 
     def __post_init__(self):
         if self.region is None:
@@ -77,15 +124,16 @@ class FrameContext:
         cache is keyed by region), its own per-frame memo; made once per region and frame."""
         if region == self.region:
             return self
-        found = self.regions.get(region)
+        regions = self.caches.regions
+        found = regions.get(region)
         if found is None:
-            self.regions.setdefault(self.region, self)
-            found = self.regions[region] = replace(self, region=region, frame_memo={})
+            regions.setdefault(self.region, self)
+            found = regions[region] = replace(self, region=region, caches=self.caches.for_region())
         return found
 
     def for_frame(self, frame: int) -> "FrameContext":
         """The context of another frame (same canvas, region and caches; its own memo)."""
-        return replace(self, frame=frame, frame_memo={}, regions={})
+        return replace(self, frame=frame, caches=self.caches.for_frame())
 
     def around(self, margin: Margin) -> "FrameContext":
         """The context for this region grown by `margin`, stopping at the canvas's edges."""
@@ -98,20 +146,12 @@ class FrameContext:
         return (self.seed, self.width, self.height, self.frames, self.fps, self.loop, self.region)
 
     def check_cancelled(self) -> None:
-        """Raise `RenderCancelled` if whoever started the render no longer wants it, and a clear
-        error once the frame has run past its time limit."""
-        if self.cancelled is not None and self.cancelled():
-            raise RenderCancelled()
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            seconds = self.limits.max_frame_seconds
-            raise error(f"frame {self.frame} took longer than the limit of {seconds:g} s; stopped "
-                        "before this call", stage=RUNTIME,
-                        hint="draw a smaller canvas (--size), use fewer octaves or smaller blurs, "
-                             "or raise the limit: --limit frame-seconds=N")
+        """Stop the render here if it is no longer wanted or the frame ran past its time limit."""
+        self.stop.check(self.frame)
 
     def started(self) -> "FrameContext":
         """This context with its time limit counting from now."""
-        return replace(self, deadline=time.monotonic() + self.limits.max_frame_seconds)
+        return replace(self, stop=self.stop.started())
 
     @property
     def loop_frames(self) -> int:
@@ -157,70 +197,44 @@ class FrameContext:
         return np.stack([px[..., 0] / self.width, 1.0 - px[..., 1] / self.height],
                         axis=-1).astype(DTYPE)
 
+    # what the built-ins read from files ───────────────────────────────────────────────────────
     def load_image(self, path: str, fit: str, crop=None) -> np.ndarray:
         """The image file fitted to the whole canvas (decoded once per render), cut to the region.
 
-        A tile cuts its part from the fitted picture kept in `shared` as 8-bit premultiplied RGBA
-        (what Pillow resamples), 4 bytes a canvas pixel instead of 16: the same values, made once
-        for all the tiles.
+        A tile cuts its part from the fitted picture all tiles share, kept as 8-bit premultiplied
+        RGBA (what Pillow resamples), 4 bytes a canvas pixel instead of 16: the same values, made
+        once for all the tiles.
         """
-        from artlang.kernels.images import load_fitted
         crop_key = None if crop is None else tuple(np.asarray(crop, dtype=float).ravel())
+        size = (self.width, self.height)
         if not self.whole:
-            from artlang.kernels.images import FittedPicture
-            key = ("fitted", path, fit, crop_key, self.width, self.height)
-            with _SHARED_LOCK:                   # tiles drawn on threads: fit each image once
-                if key not in self.shared:
-                    self.shared[key] = FittedPicture.load(self.files.image_path(path), self.width,
-                                                          self.height, fit, crop, self.limits)
-                fitted = self.shared[key]
+            fitted = self.caches.shared_by_tiles(
+                ("fitted", path, fit, crop_key, *size),
+                lambda: self.inputs.fitted_picture(path, *size, fit, crop))
             return fitted.cut(self.region)
-        key = ("image", path, fit, crop_key, self.width, self.height)
-        if key not in self.cache:
-            self.cache[key] = load_fitted(self.files.image_path(path), self.width, self.height, fit,
-                                          crop, self.limits)
+        picture = self.caches.kept(("image", path, fit, crop_key, *size),
+                                   lambda: self.inputs.fitted_image(path, *size, fit, crop))
         r = self.region
-        return self.cache[key][r.y0:r.y0 + r.height, r.x0:r.x0 + r.width]
-
-    # models ─────────────────────────────────────────────────────────────────────────────────────
-    def load_model(self, source: str):
-        """The model a checked `model(...)` names: `zoo:NAME` or a path inside the project."""
-        from artlang.models import store
-        from artlang.language.project import ZOO_PREFIX, zoo_dir
-        if source.startswith(ZOO_PREFIX):
-            path = zoo_dir() / source[len(ZOO_PREFIX):]
-        else:
-            path = self.files.model_path(source) if self.files is not None else Path(source)
-        return store.load_model(path, trust=self.trust, max_bytes=self.limits.max_model_bytes)
+        return picture[r.y0:r.y0 + r.height, r.x0:r.x0 + r.width]
 
     def decoded(self, model, z: np.ndarray, later: "Callable[[int], np.ndarray] | None" = None
                 ) -> np.ndarray:
-        """The model's (size, size, 4) picture for latent `z`, kept in the cache by model and
+        """The model's (size, size, 4) picture for latent `z`, kept across frames by model and
         latent. When `later(frame)` gives the latent of an upcoming frame, the latents of the
         frames this process draws next are decoded with this one, in one batch."""
         def key(latent):
             return ("decoded", model.digest, np.asarray(latent, DTYPE).tobytes())
-        found = self.cache.get(key(z))
+        cache = self.caches.across_frames
+        found = cache.get(key(z))
         if found is not None:
             return found
-        batch = {key(z): z}
-        if later is not None:
-            for frame in self.upcoming:
-                latent = np.asarray(later(frame), DTYPE)
-                if key(latent) not in self.cache and len(batch) < MAX_DECODE_BATCH:
-                    batch.setdefault(key(latent), latent)
-        pictures = model.decode(np.stack(list(batch.values())), threads=self.threads_for_models())
+        batch = self.lookahead.batch(key, z, later, known=cache)
+        pictures = model.decode(np.stack(list(batch.values())), threads=self.inputs.decoding_threads())
         for slot, picture in zip(batch, pictures):
-            self.cache[slot] = picture
-        return self.cache[key(z)]
-
-    def threads_for_models(self) -> int:
-        from artlang.kernels.threads import get_threads
-        return self.model_threads or get_threads()
+            cache[slot] = picture
+        return cache[key(z)]
 
     def fit_pixels(self, pixels: np.ndarray, fit: str, crop=None) -> np.ndarray:
         """A small float RGBA picture (a model's output) fitted to the canvas as `image` fits a
         file, cut to the region."""
-        from artlang.kernels.images import FittedPicture
-        fitted = FittedPicture.of_pixels(pixels, self.width, self.height, fit, crop)
-        return fitted.cut(self.region)
+        return FittedPicture.of_pixels(pixels, self.width, self.height, fit, crop).cut(self.region)

@@ -19,7 +19,9 @@ from artlang.language.checker import check
 from artlang.language.literals import parse_hex
 from artlang.runtime.compiler import Plan, compile_program
 from artlang.kernels.region import Region
-from artlang.runtime.context import FrameContext
+from artlang.runtime.caches import Caches
+from artlang.runtime.context import FrameContext, Lookahead, Stop
+from artlang.runtime.inputs import Inputs
 from artlang.core.errors import CHECK, RUNTIME, USAGE, ArtError, did_you_mean, error
 from artlang.core.limits import Limits
 from artlang.language.project import ProjectFiles, load_modules
@@ -161,13 +163,17 @@ class Renderer:
         between frames; a `region` (a tile) gets a cache of its own, dropped with the tile, and
         reads the images its canvas's tiles `shared`."""
         settings = self.program.settings
-        tile = {} if region is None else {"region": region, "cache": {}, "shared": {} if shared is None else shared}
+        if region is None:
+            caches = Caches(across_frames=self.cache)
+        else:
+            caches = Caches(across_frames={}, across_tiles={} if shared is None else shared)
         return FrameContext(self.canvas.width, self.canvas.height, self.seed, frame=frame,
                             fps=settings.fps, frames=settings.frames, loop=settings.loop,
-                            files=self.program.files, cancelled=cancelled, trust=self.trust,
-                            upcoming=tuple(f for f in self.upcoming if f != frame),
-                            model_threads=self.model_threads, limits=self.limits,
-                            **({"cache": self.cache} | tile))
+                            region=region, caches=caches,
+                            inputs=Inputs(self.program.files, self.limits, self.trust,
+                                          self.model_threads),
+                            stop=Stop(cancelled, self.limits.max_frame_seconds),
+                            lookahead=Lookahead(tuple(f for f in self.upcoming if f != frame)))
 
     def render(self, frame: int = 0, cancelled=None) -> np.ndarray:
         """The RGBA float32 image of one frame.

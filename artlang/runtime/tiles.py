@@ -266,12 +266,8 @@ class TiledRenderer:
             except MemoryError:
                 raise error("out of memory while rendering a tile", stage=RUNTIME,
                             hint="use smaller tiles (--tile), or fewer workers") from None
-            finally:                         # drop the tile's values now (the grown regions'
-                for grown in context.regions.values():   # contexts refer to each other)
-                    grown.frame_memo.clear()
-                context.regions.clear()
-                context.cache.clear()
-                context.frame_memo.clear()
+            finally:
+                context.caches.drop()        # the tile's values, now
 
         try:
             for y0 in range(0, height, tile_height):

@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from artlang.core.errors import USAGE, did_you_mean, error
+from artlang.runtime.render import Renderer, load_sketch
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts",
@@ -43,7 +44,6 @@ BACKGROUND = (0, 0, 0)                  # under the transparent parts of a folde
 @dataclass(frozen=True)
 class DataSet:
     """Images (N, size, size, channels) uint8, and when known a class index per image."""
-
     name: str
     images: np.ndarray
     labels: np.ndarray | None = None
@@ -182,8 +182,6 @@ def shape_params(rng: np.random.Generator) -> dict:
 def shapes(size: int, count: int = DEFAULT_COUNT, seed: int = 0) -> DataSet:
     """Coloured shapes drawn by artlang: `shapes.art` rendered once per image with params from
     `shape_params` (about 2 ms an image at 32 x 32)."""
-    from artlang.runtime.render import Renderer, load_sketch
-
     program = load_sketch(SHAPES_SKETCH)
     rng = np.random.default_rng([seed, 2])
     images = np.empty((count, size, size, 3), np.uint8)

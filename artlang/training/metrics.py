@@ -118,7 +118,7 @@ def load_or_train_feature_network(data: DataSet, folder: Path, seed: int,
     """The network saved in `folder` when its metadata says it was trained for this data, seed
     and step count; else (or when the file cannot be read) a new one trained on `data` and saved
     there, with what it was trained for."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save_file  # imports torch: only when a model is used
 
     path = Path(folder) / FEATURE_FILE
     purpose = trained_for(data, seed, steps)
@@ -143,7 +143,7 @@ def trained_for(data: DataSet, seed: int, steps: int) -> str:
 
 def _saved_network(path: Path, purpose: str, data: DataSet) -> FeatureNetwork | None:
     """The network in `path` if it exists, reads cleanly and was trained for `purpose`."""
-    from safetensors import SafetensorError, safe_open
+    from safetensors import SafetensorError, safe_open  # imports torch: only when a model is used
 
     if not path.is_file():
         return None
@@ -271,7 +271,7 @@ def log_normal_mass(lower: torch.Tensor, upper: torch.Tensor) -> torch.Tensor:
     >>> round(log_normal_mass(torch.tensor([10.0]), torch.tensor([math.inf])).item(), 4)
     -53.2313
     """
-    from torch.special import log_ndtr, ndtr
+    from torch.special import log_ndtr, ndtr  # heavy: loaded only when a model is used
 
     mirrored = lower > 0
     low, high = torch.where(mirrored, -upper, lower), torch.where(mirrored, -lower, upper)

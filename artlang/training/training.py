@@ -157,7 +157,7 @@ def _only_run_in(output: Path):
     output.mkdir(parents=True, exist_ok=True)
     with open(output / LOCK, "a+b") as handle:
         try:
-            import fcntl
+            import fcntl  # POSIX only
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except ImportError:              # not on a POSIX system: no lock
             pass
