@@ -1,19 +1,22 @@
 """Syntax errors that name the mistake, not the token.
 
 `SYNTAX_MISTAKES` is a table of common mistakes, each with example sources that make it; when a
-parse fails, Lark's `match_examples` finds the example that failed in the same parser state and we
+parse fails, we find the example that failed in the same parser state with the same acceptable
+tokens (the idea of Lark's `match_examples`, which cannot parse through our token filter) and
 report that entry's message and hint. tests/test_syntax_errors.py checks every example.
 """
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from lark import Lark, Token
+from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from artlang.language.ast import Span
 from artlang.core.errors import SYNTAX, ArtError, Diagnostic
+from artlang.language.ast import Span
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,8 @@ CHARACTER_HINTS: dict[str, tuple[str, str]] = {
     "`": ("unexpected backquote", "names need no quotes"),
 }
 
-# How the terminals of grammar.lark are named in messages.
+# How the terminals of grammar.lark are named in messages (COMMENT, which the lexer accepts
+# everywhere and the parser drops, and the anonymous `__` ones are never named as expected).
 _TERMINAL_NAMES = {
     "NAME": "a name", "NUMBER": "a number", "INT": "a whole number", "SIZE": "a size like 800 x 600",
     "COLOR": "a colour", "STRING": "a string", "_NL": "end of line", "$END": "end of file",
@@ -149,25 +153,29 @@ def _signature(failure: UnexpectedInput) -> tuple:
 
 
 _AFTER_A_STATEMENT = ("canvas 4 x 4\n", "let a = 1\n", "seed 1\nlet a = 1\n", "seed 1\ncanvas 4 x 4\n")
-_example_signatures: list[tuple[str, tuple, str | None]] = []
 
 
-def _match_example(failure: UnexpectedInput, parser: Lark) -> str | None:
+@functools.cache
+def _example_signatures(parse: Callable[[str], object]) -> tuple[tuple[str, tuple, str | None], ...]:
+    """How each example of the table fails under `parse`: (label, signature, unexpected token type)."""
+    signatures = []
+    for label, mistake in SYNTAX_MISTAKES.items():
+        # the parser is in another state after a first statement: learn both
+        for example in mistake.examples + tuple(before + e for e in mistake.examples
+                                                for before in _AFTER_A_STATEMENT):
+            try:
+                parse(example)
+            except UnexpectedInput as example_failure:
+                token = getattr(example_failure, "token", None)
+                signatures.append((label, _signature(example_failure), getattr(token, "type", None)))
+    return tuple(signatures)
+
+
+def _match_example(failure: UnexpectedInput, parse: Callable[[str], object]) -> str | None:
     """The label of the mistake whose examples fail like `failure` (same token first, then any)."""
-    if not _example_signatures:
-        for label, mistake in SYNTAX_MISTAKES.items():
-            # the parser is in another state after a first statement: learn both
-            for example in mistake.examples + tuple(before + e for e in mistake.examples
-                                                    for before in _AFTER_A_STATEMENT):
-                try:
-                    parser.parse(example)
-                except UnexpectedInput as example_failure:
-                    token = getattr(example_failure, "token", None)
-                    _example_signatures.append((label, _signature(example_failure),
-                                                getattr(token, "type", None)))
     signature = _signature(failure)
     token_type = getattr(getattr(failure, "token", None), "type", None)
-    same_state = [(label, kind) for label, other, kind in _example_signatures if other == signature]
+    same_state = [(label, kind) for label, other, kind in _example_signatures(parse) if other == signature]
     exact = [label for label, kind in same_state if kind == token_type]
     loose = [label for label, _ in same_state if not SYNTAX_MISTAKES[label].same_token_only]
     return (exact or loose or [None])[0]
@@ -193,9 +201,10 @@ def _malformed_colour(comments: list[Token], text: str, file: str) -> ArtError |
     return None
 
 
-def describe_syntax_error(failure: UnexpectedInput, text: str, file: str, parser: Lark,
-                          open_parens: list[Token], comments: list[Token] = ()) -> ArtError:
-    """Turn a Lark failure into an ArtError with one diagnostic naming the likely mistake."""
+def describe_syntax_error(failure: UnexpectedInput, text: str, file: str, parse: Callable[[str], object],
+                          open_brackets: list[Token], comments: list[Token] = ()) -> ArtError:
+    """Turn a Lark failure into an ArtError with one diagnostic naming the likely mistake; `parse`
+    parses the table's examples the way `text` was parsed (it raises their `UnexpectedInput`)."""
     malformed = _malformed_colour(list(comments), text, file)
     if malformed is not None:
         return malformed
@@ -207,9 +216,9 @@ def describe_syntax_error(failure: UnexpectedInput, text: str, file: str, parser
         return ArtError(Diagnostic(message, span, hint), SYNTAX)
 
     token = getattr(failure, "token", None)
-    if isinstance(failure, UnexpectedToken) and token is not None and open_parens and (
-            token.type in ("_NL", "$END") or token.line > open_parens[-1].line):
-        opening = open_parens[-1]
+    if isinstance(failure, UnexpectedToken) and token is not None and open_brackets and (
+            token.type in ("_NL", "$END") or token.line > open_brackets[-1].line):
+        opening = open_brackets[-1]
         span = Span(file, opening.line, opening.column, opening.line, opening.column + 1)
         return ArtError(Diagnostic("this `(` is never closed", span, "add the matching `)`",
                                    label="opened here"), SYNTAX)
@@ -218,7 +227,7 @@ def describe_syntax_error(failure: UnexpectedInput, text: str, file: str, parser
         span = Span(file, token.line, token.column, token.line, token.column + 1)
         return ArtError(Diagnostic("unexpected `.`", span,
                                    "write numbers with a leading digit, e.g. `0.5`"), SYNTAX)
-    label = _match_example(failure, parser)
+    label = _match_example(failure, parse)
     if token is not None and token.type not in ("$END",):
         end = token.end_column if token.end_line == token.line and token.type != "_NL" else column + 1
         span = Span(file, token.line, token.column, token.line, end)
@@ -226,7 +235,7 @@ def describe_syntax_error(failure: UnexpectedInput, text: str, file: str, parser
         span = Span(file, line, column, line, column + 1)
     found = _token_text(token) if token is not None else "this"
     expected = sorted(getattr(failure, "expected", set()) or getattr(failure, "accepts", set()) or [])
-    names = [_terminal_name(e) for e in expected if not e.startswith("__")]
+    names = [_terminal_name(e) for e in expected if not e.startswith("__") and e != "COMMENT"]
     expected_text = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
     if label is not None:
         mistake = SYNTAX_MISTAKES[label]
