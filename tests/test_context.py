@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from artlang.core.errors import ArtError
@@ -79,3 +80,22 @@ def test_a_frame_past_its_time_limit_is_stopped_with_its_number_and_the_limit():
     with pytest.raises(ArtError, match=r"frame 5 took longer than the limit of 0 s"):
         context.check_cancelled()
     assert Stop().seconds == Limits().max_frame_seconds
+
+
+@pytest.mark.parametrize("width, height, region", [(64, 48, None), (97, 61, (16, 8, 40, 20)),
+                                                   (5, 300, None)])
+def test_coordinates_are_the_per_pixel_formulas_bit_for_bit(width, height, region):
+    """px, uv and st are built one axis at a time (no whole-canvas float64 arrays), and equal,
+    bit for bit, the per-pixel formulas they replaced."""
+    from artlang.kernels.region import Region
+    context = FrameContext(width, height, 1, region=Region(*region) if region else None)
+    r = context.region
+    columns, rows = np.meshgrid(np.arange(r.x0, r.x0 + r.width), np.arange(r.y0, r.y0 + r.height))
+    px = np.stack([columns + 0.5, rows + 0.5], axis=-1).astype(np.float32)
+    half, wide = min(width, height) / 2.0, px.astype(np.float64)
+    uv = np.stack([(wide[..., 0] - width / 2.0) / half, (height / 2.0 - wide[..., 1]) / half], axis=-1)
+    st = np.stack([wide[..., 0] / width, 1.0 - wide[..., 1] / height], axis=-1)
+    assert np.array_equal(context.px, px)
+    assert np.array_equal(context.uv, uv.astype(np.float32))
+    assert np.array_equal(context.st, st.astype(np.float32))
+    assert context.uv.dtype == np.float32 and context.uv.flags.c_contiguous

@@ -93,3 +93,43 @@ def test_the_nesting_limit_counts_expression_trees(text, too_deep):
             parse_source(text)
     else:
         parse_source(text)
+
+
+def test_the_committed_parse_tables_are_the_grammars_and_parse_the_same():
+    """artlang/language/parse_tables.py (made by tools/make_parse_tables.py) belongs to the current
+    grammar, so a render loads the parser instead of building it; and the loaded parser gives the
+    same trees as one built from the grammar."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from artlang.language import parse_tables, parser
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "make_parse_tables.py"), "--check"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout
+    assert parse_tables.GRAMMAR_DIGEST == parser.grammar_digest(parser.GRAMMAR.read_text(encoding="utf-8"))
+    built = parser.build_lark(parser.GRAMMAR.read_text(encoding="utf-8"))
+    for sketch in sorted((ROOT / "sketches").glob("*.art")):
+        text = sketch.read_text(encoding="utf-8")
+        assert parser.parse_tree(text) == _tree_with(built, text), sketch.name
+
+
+def _tree_with(lark, text: str):
+    """`parse_tree(text)` with another Lark object standing in for the cached one."""
+    from artlang.language import parser
+    saved = parser._lark
+    parser._lark = lambda: lark
+    try:
+        return parser.parse_tree(text)
+    finally:
+        parser._lark = saved
+
+
+def test_stale_parse_tables_are_not_used(monkeypatch):
+    from artlang.language import parse_tables, parser
+    monkeypatch.setattr(parse_tables, "GRAMMAR_DIGEST", "from another grammar")
+    parser._lark.cache_clear()
+    try:
+        assert parser.parse_source("let a = 1\noutput a").statements[0].name == "a"
+    finally:
+        parser._lark.cache_clear()

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
 from artlang.core.errors import SYNTAX, ArtError, error
-from artlang.language import ast
+from artlang.language import ast, parse_tables
 from artlang.language.literals import parse_hex
 from artlang.language.syntax_errors import describe_syntax_error
 
@@ -57,11 +58,31 @@ class _AcceptedEverywhere:
         return tokens
 
 
+GRAMMAR = Path(__file__).parent / "grammar.lark"
+LARK_OPTIONS = dict(parser="lalr", lexer="contextual", propagate_positions=True,
+                    maybe_placeholders=True)
+
+
+def grammar_digest(text: str) -> str:
+    """What the parse tables in `parse_tables.py` were built from: the grammar and the options."""
+    return hashlib.blake2b((text + repr(sorted(LARK_OPTIONS.items()))).encode(),
+                           digest_size=16).hexdigest()
+
+
+def build_lark(text: str) -> Lark:
+    """The LALR parser of the grammar `text`, built from scratch (about 0.1 s)."""
+    return Lark(text, postlex=_AcceptedEverywhere(), **LARK_OPTIONS)
+
+
 @functools.cache
 def _lark() -> Lark:
-    grammar = (Path(__file__).parent / "grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=True, postlex=_AcceptedEverywhere())
+    """The parser, loaded from the tables built ahead of time (`tools/make_parse_tables.py`, plain
+    Python data: no pickle) when they belong to this grammar, else built from the grammar."""
+    text = GRAMMAR.read_text(encoding="utf-8")
+    if parse_tables.GRAMMAR_DIGEST == grammar_digest(text):
+        return Lark._load_from_dict(parse_tables.DATA, parse_tables.MEMO,
+                                    postlex=_AcceptedEverywhere())
+    return build_lark(text)
 
 
 def parse_tree(text: str, token_filter: TokenFilter | None = None) -> Tree:

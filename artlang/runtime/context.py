@@ -180,22 +180,32 @@ class FrameContext:
 
     @functools.cached_property
     def px(self) -> np.ndarray:
-        columns, rows = self.pixel_indices
-        return np.stack([columns + 0.5, rows + 0.5], axis=-1).astype(DTYPE)
+        """Pixel centres, (column + 0.5, row + 0.5), in whole-canvas coordinates."""
+        return self._axes(lambda x: x, lambda y: y)
 
     @functools.cached_property
     def uv(self) -> np.ndarray:
+        """Centred coordinates, y up, the shorter side from -1 to 1."""
         half = min(self.width, self.height) / 2.0
-        px = self.px.astype(np.float64)
-        x = (px[..., 0] - self.width / 2.0) / half
-        y = (self.height / 2.0 - px[..., 1]) / half
-        return np.stack([x, y], axis=-1).astype(DTYPE)
+        return self._axes(lambda x: (x - self.width / 2.0) / half,
+                          lambda y: (self.height / 2.0 - y) / half)
 
     @functools.cached_property
     def st(self) -> np.ndarray:
-        px = self.px.astype(np.float64)
-        return np.stack([px[..., 0] / self.width, 1.0 - px[..., 1] / self.height],
-                        axis=-1).astype(DTYPE)
+        """The canvas from 0 to 1 each way, y up."""
+        return self._axes(lambda x: x / self.width, lambda y: 1.0 - y / self.height)
+
+    def _axes(self, across, down) -> np.ndarray:
+        """A (height, width, 2) float32 field whose x depends on the column only and y on the row:
+        each axis computed once in float64 from the float32 pixel centre and cast, then spread
+        (what computing it per pixel gives, bit for bit, without whole-canvas float64 arrays)."""
+        r = self.region
+        columns = (np.arange(r.x0, r.x0 + r.width, dtype=np.int64) + 0.5).astype(DTYPE)
+        rows = (np.arange(r.y0, r.y0 + r.height, dtype=np.int64) + 0.5).astype(DTYPE)
+        field = np.empty((r.height, r.width, 2), DTYPE)
+        field[..., 0] = across(columns.astype(np.float64)).astype(DTYPE)[None, :]
+        field[..., 1] = down(rows.astype(np.float64)).astype(DTYPE)[:, None]
+        return field
 
     # what the built-ins read from files ───────────────────────────────────────────────────────
     def load_image(self, path: str, fit: str, crop=None) -> np.ndarray:
