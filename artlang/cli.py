@@ -308,11 +308,9 @@ def _render_tiled(program, arguments, target: Path, limits, started: float, out)
     """A canvas over the pixel limit (or --tile, or a .tif): drawn tile by tile into the file."""
     # this command's wings
     from artlang.output.streaming import write_tiled
+    from artlang.runtime.render import check_frame
     from artlang.runtime.tiles import TILE, TiledRenderer
-    frames = program.settings.frames
-    if not 0 <= arguments.frame < frames:
-        raise error(f"frame {arguments.frame} is outside the animation (frames 0..{frames - 1})",
-                    stage=USAGE)
+    check_frame(program, arguments.frame)
     # automatic tiles leave room under the pixel limit for the margins filters need
     tile = arguments.tile or min(TILE, max(16, math.isqrt(limits.max_pixels) // 2))
     renderer = TiledRenderer(program, size=arguments.size, seed=arguments.seed,
@@ -635,12 +633,7 @@ def command_limits(arguments, out) -> int:
 
 COMMANDS = {"render": command_render, "check": command_check, "builtins": command_builtins,
             "watch": command_watch, "export": command_export, "reproduce": command_reproduce,
-            "train": lambda arguments, out: _command_train(arguments, out),
-            "models": command_models, "limits": command_limits}
-
-
-def _command_train(arguments, out) -> int:
-    return command_train(arguments, out)
+            "train": command_train, "models": command_models, "limits": command_limits}
 
 
 def main(argv: list[str] | None = None) -> int:

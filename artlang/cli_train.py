@@ -1,6 +1,6 @@
 """`artlang train gan|vae DATA`: the command-line side of training (argument parsing, the progress
 bar, Ctrl-C, the summary), and `artlang train --measure -o FOLDER`. The work is
-`models.training.train` and `models.training.measure`; torch is imported only when they run.
+`training.training.train` and `training.training.measure`; torch is imported only when they run.
 """
 from __future__ import annotations
 

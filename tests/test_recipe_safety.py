@@ -118,6 +118,8 @@ HOSTILE = {
     "a key missing": json.dumps({k: v for k, v in GOOD.items() if k != "seed"}),
     "an unknown key": json.dumps(dict(GOOD, extra=1)),
     "version is a number": json.dumps(dict(GOOD, version=3)),
+    "a name both a source and an input": json.dumps(dict(GOOD, inputs={"sketch.art": "0" * 32})),
+    "a name both a file and a folder": json.dumps(dict(GOOD, inputs={"sketch.art/x.png": "0" * 32})),
 }
 
 
@@ -197,3 +199,18 @@ def test_any_recipe_is_read_or_refused_and_never_writes_outside(tmp_path_factory
         pass
     outside = [p for p in place.rglob("*") if not p.is_relative_to(folder)]
     assert outside == [folder] or outside == [], outside
+
+
+def test_the_recipe_of_a_huge_picture_is_read_without_decoding_it(tmp_path):
+    """A PNG over Pillow's decompression-bomb size (here only its header says so) still gives up
+    its recipe: the text chunks are read without touching the pixels."""
+    import struct
+    import zlib
+
+    from artlang.output.writers import png_chunk, png_head
+    text = json.dumps(GOOD)
+    head = png_head(100_000, 100_000, 8, 2, {"artlang:recipe": text})
+    (tmp_path / "huge.png").write_bytes(head + png_chunk(b"IDAT", zlib.compress(b"")) + png_chunk(b"IEND", b""))
+    from artlang.output.provenance import read_recipe
+    assert read_recipe(tmp_path / "huge.png") == Recipe.from_text(text)
+    assert struct.unpack(">I", head[16:20])[0] == 100_000

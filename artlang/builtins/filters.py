@@ -5,8 +5,8 @@ filter looks the same at any canvas size; write `3 * pixel` for three pixels. A 
 same everywhere is treated as a flat picture. Neighbourhood filters see the picture mirrored beyond
 its edges (`filters.py` says why).
 
-Each filter that reads other pixels than its own declares how far it reads (`context.neighbourhood`):
-drawn in tiles, it is computed over its tile grown by that reach (see `tiles.py`), and the canvas's
+Each filter that reads other pixels than its own declares how far it reads (`neighbourhood=` in its record):
+drawn in tiles, it is computed over its tile grown by that reach (see `runtime/tiles.py`), and the canvas's
 edge is where the grown region stops, so a tile gets the bytes the whole canvas would.
 `displace` reads from anywhere, so it cannot be drawn in tiles.
 """

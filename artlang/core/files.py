@@ -8,11 +8,18 @@ import tempfile
 from pathlib import Path
 
 
-def file_mode() -> int:
-    """The mode a newly created file gets under the current umask (mkstemp's files are 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
+def _new_file_mode() -> int:
+    mask = os.umask(0)            # the only way to read the umask is to set it: done once, at import,
+    os.umask(mask)                # never while another thread may be creating a file
     return 0o666 & ~mask
+
+
+FILE_MODE = _new_file_mode()
+
+
+def file_mode() -> int:
+    """The mode a newly created file gets under the umask (mkstemp's files are 0600)."""
+    return FILE_MODE
 
 
 def atomic_write(path: Path, write) -> None:

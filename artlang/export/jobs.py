@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image
 
 from artlang.core.errors import USAGE, ArtError, error
 from artlang.core.files import write_bytes
@@ -37,8 +36,9 @@ from artlang.export.units import (
 )
 from artlang.export.variations import Variation
 from artlang.language import ir
-from artlang.output.formats import FORMATS
+from artlang.output.formats import FORMATS, sidecar_path
 from artlang.output.encoders import check_quality, frame_name, write_sidecar
+from artlang.output.writers import png_bit_depth, png_text
 from artlang.output.provenance import STDLIB_PREFIX, Recipe, file_hash
 from artlang.runtime.render import (
     Renderer,
@@ -154,12 +154,14 @@ class Job:
         many = len(self.variations) > 1
         targets = [unit.target for unit in self.units] + \
             [self.variation_path(v, many) for v in self.variations]
-        for folder in {target.parent for target in targets}:
-            names = {target.name for target in targets if target.parent == folder}
+        names_in: dict[Path, set[str]] = {}
+        for target in targets:
+            names_in.setdefault(target.parent, set()).add(target.name)
+        for folder, names in names_in.items():
             if not folder.is_dir():
                 continue
-            for leftover in folder.glob(".*.tmp"):
-                if any(leftover.name.startswith(f".{name}.") for name in names):
+            for leftover in folder.glob(".*.tmp"):          # `.NAME.RANDOM.tmp` (mkstemp's)
+                if leftover.name[1:-len(".tmp")].rsplit(".", 1)[0] in names:
                     leftover.unlink(missing_ok=True)
 
     def variation_units(self, variation: Variation) -> list[Unit]:
@@ -175,7 +177,7 @@ class Job:
     def finished(self, variation: Variation) -> bool:
         """Whether an animation is already there, made from exactly these frames and settings."""
         target = self.variation_path(variation, len(self.variations) > 1)
-        sidecar = target.with_name(target.name + ".json")
+        sidecar = sidecar_path(target)
         try:
             return target.is_file() and json.loads(sidecar.read_text())["job"] == \
                 self.animation_key(variation)
@@ -291,13 +293,11 @@ def _holds(path: Path, key: str, bits: int, quality) -> bool:
         return False
     try:
         if path.suffix.lower() != ".png":
-            sidecar = json.loads(path.with_name(path.name + ".json").read_text())
+            sidecar = json.loads(sidecar_path(path).read_text())
             recipe = Recipe.from_text(json.dumps(sidecar["recipe"]))
             return recipe.digest() == key and sidecar.get("quality") == quality
-        with open(path, "rb") as handle:
-            depth = handle.read(25)[24:25]                  # IHDR's bit depth
-        with Image.open(path) as picture:
-            text = picture.text.get("artlang:recipe")     # (our files are renamed in whole)
-        return depth == bytes([bits]) and text is not None and Recipe.from_text(text).digest() == key
+        text = png_text(path, "artlang:recipe")           # (our files are renamed in whole)
+        return png_bit_depth(path) == bits and text is not None and \
+            Recipe.from_text(text).digest() == key
     except Exception:              # unreadable, truncated or foreign: render it again
         return False

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import sys
 from pathlib import Path
 
+import lark
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
@@ -64,8 +66,10 @@ LARK_OPTIONS = dict(parser="lalr", lexer="contextual", propagate_positions=True,
 
 
 def grammar_digest(text: str) -> str:
-    """What the parse tables in `parse_tables.py` were built from: the grammar and the options."""
-    return hashlib.blake2b((text + repr(sorted(LARK_OPTIONS.items()))).encode(),
+    """What the parse tables in `parse_tables.py` were built from: the grammar, the options, and
+    the Lark and Python versions (whose internals the tables are)."""
+    made_with = f"lark {lark.__version__}, Python {sys.version_info[:2]}"
+    return hashlib.blake2b((text + repr(sorted(LARK_OPTIONS.items())) + made_with).encode(),
                            digest_size=16).hexdigest()
 
 
@@ -80,8 +84,11 @@ def _lark() -> Lark:
     Python data: no pickle) when they belong to this grammar, else built from the grammar."""
     text = GRAMMAR.read_text(encoding="utf-8")
     if parse_tables.GRAMMAR_DIGEST == grammar_digest(text):
-        return Lark._load_from_dict(parse_tables.DATA, parse_tables.MEMO,
-                                    postlex=_AcceptedEverywhere())
+        try:
+            return Lark._load_from_dict(parse_tables.DATA, parse_tables.MEMO,
+                                        postlex=_AcceptedEverywhere())
+        except Exception:       # tables Lark cannot read back (a private format): build instead
+            pass
     return build_lark(text)
 
 

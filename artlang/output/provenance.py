@@ -30,11 +30,10 @@ from artlang import __version__
 from artlang.core.errors import USAGE, error
 from artlang.language.project import stdlib_dir
 from artlang.output.formats import FORMATS, Format, sidecar_path
-from artlang.output.writers import write_png
+from artlang.output.writers import png_bit_depth, png_text, write_png
 from artlang.runtime.render import Renderer, load_sketch, param_as_text
 
 STDLIB_PREFIX = "<stdlib>/"
-KEYS = ("artlang:recipe",)
 
 
 def file_hash(data: bytes) -> str:
@@ -110,6 +109,12 @@ class Recipe:
         for name in [data["main"], *data["sources"], *data["inputs"]]:
             if (problem := name_problem(name)) is not None:
                 raise DamagedRecipe(f"it names {problem}")
+        files = [*data["sources"], *data["inputs"]]
+        if (twice := next((n for n in data["inputs"] if n in data["sources"]), None)) is not None:
+            raise DamagedRecipe(f"it names `{twice[:200]}` both as a source and as an input")
+        folders = {"/".join(n.split("/")[:depth]) for n in files for depth in range(1, n.count("/") + 1)}
+        if (both := next((n for n in files if n in folders), None)) is not None:
+            raise DamagedRecipe(f"it names `{both[:200]}` both as a file and as a folder")
         if data["main"] not in data["sources"]:
             raise DamagedRecipe(f"the sketch `{data['main']}` is not among its sources")
         return cls(data["main"], data["sources"], data["inputs"], data["seed"], data["params"],
@@ -279,8 +284,7 @@ def _format_of_picture(path: Path) -> Format | None:
 
 
 def _from_chunks(path: Path) -> str | None:
-    with Image.open(path) as picture:
-        return picture.text.get("artlang:recipe")
+    return png_text(path, "artlang:recipe")
 
 
 def _from_description(path: Path) -> str | None:
@@ -368,8 +372,7 @@ def reproduce(picture: Path, output: Path | None = None, root: Path | None = Non
         image = renderer.render(recipe.frame)
         target = Path(output) if output else Path(folder) / "again.png"
         written = _format_of_picture(picture)
-        sixteen = written is not None and written.recipe == "chunks" and \
-            picture.read_bytes()[24:25] == b"\x10"          # a 16-bit PNG (IHDR bit depth)
+        sixteen = written is not None and written.recipe == "chunks" and png_bit_depth(picture) == 16
         write_png(image, target, picture_text(renderer, recipe.frame), bits=16 if sixteen else 8)
         if sixteen:                                          # Pillow reads only 8 of the bits
             same = target.read_bytes() == picture.read_bytes()

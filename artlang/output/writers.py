@@ -51,12 +51,58 @@ def png_head(width: int, height: int, bits: int, colour_type: int,
              text: dict[str, str] | None) -> bytes:
     """A PNG up to its pixels: the signature, IHDR, and `text` as uncompressed iTXt chunks with no
     language tag (what `artlang render` and the streaming writer both write first)."""
-    chunks = [b"\x89PNG\r\n\x1a\n",
+    chunks = [PNG_SIGNATURE,
               png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bits, colour_type, 0, 0, 0))]
     for key, value in (text or {}).items():
         chunks.append(png_chunk(b"iTXt", key.encode("latin-1") + b"\x00\x00\x00\x00\x00" +
                                 value.encode("utf-8")))
     return b"".join(chunks)
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_TEXT_CHUNK = 64 * 2 ** 20      # bytes a text chunk may declare when read back
+
+
+def png_text(path: Path, key: str) -> str | None:
+    """The text stored under `key` in a PNG's tEXt, zTXt or iTXt chunks before its pixels, read
+    without decoding any pixel (a picture of any size); None if there is none, or if the file is
+    not a PNG or is cut short."""
+    with open(path, "rb") as handle:
+        if handle.read(8) != PNG_SIGNATURE:
+            return None
+        while True:
+            head = handle.read(8)
+            if len(head) < 8:
+                return None
+            length, kind = struct.unpack(">I", head[:4])[0], head[4:]
+            if kind in (b"IDAT", b"IEND") or length > MAX_TEXT_CHUNK:
+                return None
+            data = handle.read(length)
+            handle.read(4)                                   # the CRC
+            if len(data) < length:
+                return None
+            if kind in (b"tEXt", b"zTXt", b"iTXt") and data.split(b"\x00", 1)[0] == key.encode("latin-1"):
+                return _chunk_text(kind, data.split(b"\x00", 1)[1])
+
+
+def _chunk_text(kind: bytes, rest: bytes) -> str | None:
+    try:
+        if kind == b"tEXt":
+            return rest.decode("latin-1")
+        if kind == b"zTXt":
+            return zlib.decompress(rest[1:]).decode("latin-1")
+        compressed, rest = rest[0], rest[2:]                 # iTXt: flag, method, language,
+        text = rest.split(b"\x00", 2)[2]                    # translated keyword, text
+        return (zlib.decompress(text) if compressed else text).decode("utf-8")
+    except (IndexError, zlib.error, UnicodeDecodeError):
+        return None
+
+
+def png_bit_depth(path: Path) -> int | None:
+    """A PNG's bits per channel, from its header (None for another file)."""
+    with open(path, "rb") as handle:
+        head = handle.read(25)
+    return head[24] if len(head) == 25 and head[:8] == PNG_SIGNATURE else None
 
 
 def encode_png_fast(image: np.ndarray, text: dict[str, str] | None = None, level: int = 1,

@@ -137,6 +137,13 @@ def frame_count(program: ir.Program, limits: Limits) -> int:
     return frames
 
 
+def check_frame(program: ir.Program, frame: int) -> None:
+    """Refuse a frame number outside the sketch's animation (a usage error)."""
+    frames = program.settings.frames
+    if not 0 <= frame < frames:
+        raise error(f"frame {frame} is outside the animation (frames 0..{frames - 1})", stage=USAGE)
+
+
 class Renderer:
     """A compiled sketch ready to draw frames; keeps time-invariant results between frames."""
 
@@ -181,9 +188,7 @@ class Renderer:
         `cancelled`, if given, is polled between built-in calls; when it returns True the render
         stops with `context.RenderCancelled`.
         """
-        frames = self.program.settings.frames
-        if not 0 <= frame < frames:
-            raise error(f"frame {frame} is outside the animation (frames 0..{frames - 1})", stage=USAGE)
+        check_frame(self.program, frame)
         try:
             return self.plan.render_frame(self.context(frame, cancelled).started())
         except MemoryError:

@@ -50,7 +50,7 @@ from artlang.runtime.context import FrameContext
 from artlang.kernels.region import Margin, Region
 from artlang.core.errors import RUNTIME, USAGE, ArtError, error
 from artlang.core.limits import Limits
-from artlang.runtime.render import Renderer, canvas_size
+from artlang.runtime.render import Renderer, canvas_size, check_frame
 from artlang.kernels.threads import get_threads
 
 F32 = np.float32
@@ -189,11 +189,6 @@ class TiledRenderer:
         cuts it), in pixels on each side."""
         return plan_margins(self.program, self.renderer.plan, self._context(frame))[0]
 
-    def _check_frame(self, frame: int) -> None:
-        frames = self.program.settings.frames
-        if not 0 <= frame < frames:
-            raise error(f"frame {frame} is outside the animation (frames 0..{frames - 1})", stage=USAGE)
-
     def in_one_piece(self, frame: int = 0) -> bool:
         """True when this frame is drawn whole rather than in tiles: one tile covers the canvas, or
         the sketch cannot be tiled (or its tiles would outgrow max_pixels) but the canvas fits in
@@ -237,7 +232,7 @@ class TiledRenderer:
         """The frame's rows from the top, one band (a row of tiles) at a time, as
         (first row, RGBA float32 array of band height x canvas width x 4). Problems (an untileable
         sketch, a bad frame) are raised here, before the first band is drawn."""
-        self._check_frame(frame)
+        check_frame(self.program, frame)
         if self.in_one_piece(frame):
             return self._whole(frame, cancelled)
         return self._tiles(frame, cancelled)

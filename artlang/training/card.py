@@ -138,7 +138,7 @@ def _training_lines(config: ModelConfig) -> list[str]:
             f"({threads} torch thread{'s' if threads != 1 else ''}{torch_version}), "
             f"{info.get('steps', '?')} steps of {info.get('batch', '?')} images "
             f"({info.get('epochs', '?')} epochs), seed {info.get('seed', 0)}{_gan_details(info)}. "
-            "The recipe and why: `artlang/models/recipes.py`."), "", *note]
+            "The recipe and why: `artlang/training/recipes.py`."), "", *note]
 
 
 def _gan_details(info: dict) -> str:
