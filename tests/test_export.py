@@ -263,6 +263,7 @@ def _kill(processes) -> None:
 
 
 def test_workers_die_with_an_export_killed_by_sigkill(tmp_path):
+    import tempfile
     process, workers = _start_export_with_workers(tmp_path, tmp_path / "o" / "s.png")
     try:
         process.send_signal(signal.SIGKILL)
@@ -270,6 +271,11 @@ def test_workers_die_with_an_export_killed_by_sigkill(tmp_path):
         assert _still_running(workers, 3) == []
     finally:
         _kill(_still_running(workers, 0))
+    left = [p for w in workers for p in Path(tempfile.gettempdir()).glob(f"artlang-unit-{w.pid}-*")]
+    assert left, "the killed workers' folders are there (SIGKILL leaves no chance to remove them)"
+    export(tmp_path / "slow.art", "-o", tmp_path / "again" / "s.png", "--frames", "0..1",
+           "--workers", "2")
+    assert not [p for p in left if p.exists()]           # the next export with workers sweeps them
 
 
 @pytest.mark.parametrize("to_group", [False, True], ids=["kill", "timeout"])

@@ -20,7 +20,7 @@ from multiprocessing import util
 from multiprocessing.connection import wait
 from typing import Protocol
 
-from artlang.export.units import Rendered, UnitSpec, forget_loaded, render_units
+from artlang.export.units import Rendered, UnitSpec, forget_loaded, render_units, sweep_orphans
 from artlang.kernels.threads import set_threads
 
 
@@ -61,6 +61,7 @@ class ProcessBackend(Backend):
         self.pool = None
 
     def _start(self):
+        sweep_orphans()                       # folders of workers a `kill -9` left behind
         context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         threads = max(1, (os.cpu_count() or 1) // self.workers)
         self.pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=context,

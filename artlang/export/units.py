@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -140,7 +141,7 @@ def render_units(specs: list[UnitSpec]) -> list[Rendered]:
 
 def _load(spec: UnitSpec, recipe: Recipe) -> tuple[Renderer, Path]:
     """A renderer of the spec's variation, loaded from its recipe laid out in a new folder."""
-    folder = Path(tempfile.mkdtemp(prefix=UNIT_FOLDER))
+    folder = Path(tempfile.mkdtemp(prefix=f"{UNIT_FOLDER}{os.getpid()}-"))   # whose: see `sweep`
     try:
         main = recipe.materialise(folder, images=spec.images)
         program = load_sketch(main, root=folder, limits=spec.limits)
@@ -149,6 +150,31 @@ def _load(spec: UnitSpec, recipe: Recipe) -> tuple[Renderer, Path]:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def sweep_orphans() -> None:
+    """Remove the spec folders of workers that are gone: a worker killed with its parent by
+    SIGKILL (`kill -9` of an export) gets no chance to remove its own. A folder is named with the
+    worker's process id; one whose process no longer exists is an orphan."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{UNIT_FOLDER}*-*"):
+        owner = folder.name[len(UNIT_FOLDER):].split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:               # another user's process
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):         # no /proc here: it answered, so it runs
+        return True
 
 
 def forget_loaded() -> None:
